@@ -1,0 +1,1 @@
+"""Users, passwords, cookie sessions, login throttling."""

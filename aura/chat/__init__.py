@@ -1,0 +1,1 @@
+"""Conversations and messages in MongoDB, served under /chat."""

@@ -1,0 +1,44 @@
+"""PostgreSQL access: the engine, the shared table metadata and URL handling."""
+
+from __future__ import annotations
+
+from sqlalchemy import MetaData
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from aura.settings import Settings
+
+metadata = MetaData()
+
+
+def async_url(url: str) -> str:
+    """Accept `postgresql://` and `postgres://` as well as `postgresql+psycopg://`."""
+    parsed = make_url(url.replace("postgres://", "postgresql://", 1))
+    if parsed.drivername in ("postgresql", "postgresql+psycopg2", "postgresql+psycopg"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def describe_url(url: str) -> str:
+    """A URL fit for printing: no password, no user."""
+    parsed = make_url(async_url(url))
+    host = parsed.host or parsed.query.get("host") or "local socket"
+    port = f":{parsed.port}" if parsed.port else ""
+    return f"postgresql://{host}{port}/{parsed.database}"
+
+
+def create_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
+    raw = url or (settings.database_url.get_secret_value() if settings.database_url else None)
+    if raw is None:
+        raise RuntimeError("DATABASE_URL is not set")
+    return create_async_engine(
+        async_url(raw),
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_connect_timeout,
+        pool_recycle=1800,
+        connect_args={
+            "connect_timeout": max(1, int(settings.db_connect_timeout)),
+            "options": f"-c statement_timeout={settings.db_statement_timeout_ms}",
+        },
+    )

@@ -1,0 +1,1 @@
+"""Sanctum personal access tokens: scheme, repository and guard."""
