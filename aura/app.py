@@ -11,11 +11,16 @@ from litestar.openapi import OpenAPIConfig
 from sqlalchemy import text
 
 from aura import __version__
+from aura.accounts.controllers import AuthController, csrf_cookie, sanctum_user
+from aura.accounts.sessions import AuraSessionConfig, PostgresSessionStore
+from aura.accounts.throttle import create_throttle
+from aura.csrf import csrf_middleware
 from aura.db import create_engine
 from aura.errors import EXCEPTION_HANDLERS
 from aura.health import health
 from aura.mongo import create_client, init_documents
 from aura.settings import Settings
+from aura.tokens.controllers import TokenController
 
 
 async def _users_has_avatar(engine) -> bool:
@@ -39,16 +44,39 @@ def create_app(settings: Settings | None = None) -> Litestar:
         mongo = create_client(settings)
         app.state.engine = engine
         app.state.mongo = mongo
+        app.state.throttle = create_throttle(settings)
         try:
             await init_documents(mongo, settings)
             app.state.users_has_avatar = await _users_has_avatar(engine)
             yield
         finally:
+            await app.state.throttle.close()
             await mongo.close()
             await engine.dispose()
 
+    session_config = AuraSessionConfig(
+        key=settings.session_cookie,
+        store="sessions",
+        max_age=settings.session_idle_minutes * 60,
+        httponly=True,
+        samesite="lax",
+        secure=not settings.is_development,
+    )
+    session_store = PostgresSessionStore(
+        lambda: app.state.engine, idle_seconds=settings.session_idle_minutes * 60
+    )
+
     app = Litestar(
-        route_handlers=[health],
+        route_handlers=[
+            health, AuthController, sanctum_user, csrf_cookie, TokenController,
+        ],
+        middleware=[
+            session_config.middleware,
+            csrf_middleware(
+                settings.signing_key, not settings.is_development, settings.session_cookie
+            ),
+        ],
+        stores={"sessions": session_store},
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
         cors_config=CORSConfig(allow_origins=settings.cors_allow_origins, allow_credentials=True)
