@@ -10,7 +10,7 @@ from litestar.status_codes import HTTP_204_NO_CONTENT
 from aura.accounts import service, sessions
 from aura.accounts.throttle import throttle_key
 from aura.errors import TooManyAttempts, Unauthenticated, ValidationFailed
-from aura.tokens.guard import Principal, requires
+from aura.tokens.guard import AuthPrincipal, requires
 from aura.validation import Checker, json_object
 
 logger = logging.getLogger(__name__)
@@ -88,18 +88,18 @@ class AuthController(Controller):
         return Response({"message": "Logged in.", "user": await _user_body(request, user_id)})
 
     @post("/logout", status_code=200, dependencies={"principal": requires()})
-    async def logout(self, request: Request, principal: Principal) -> dict:
+    async def logout(self, request: Request, principal: AuthPrincipal) -> dict:
         """End the session (the SPA revokes its token separately)."""
         sessions.end_session(request)
         return {"message": "Logged out."}
 
     @get("/me", dependencies={"principal": requires()})
-    async def me(self, request: Request, principal: Principal) -> dict:
+    async def me(self, request: Request, principal: AuthPrincipal) -> dict:
         return {"user": await _user_body(request, principal.user_id)}
 
 
 @get("/api/user", tags=["accounts"], dependencies={"principal": requires()})
-async def sanctum_user(request: Request, principal: Principal) -> dict:
+async def sanctum_user(request: Request, principal: AuthPrincipal) -> dict:
     """Sanctum's own route: the authenticated user, unwrapped."""
     return await _user_body(request, principal.user_id)
 

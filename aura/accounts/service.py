@@ -79,9 +79,14 @@ async def find_user(engine: AsyncEngine, user_id: int, with_avatar: bool) -> Use
     return _user(row, with_avatar) if row else None
 
 
-async def email_taken(engine: AsyncEngine, email: str) -> bool:
+async def user_id_for_email(engine: AsyncEngine, email: str) -> int | None:
     async with engine.connect() as connection:
-        return (await connection.execute(_by_email(email))).first() is not None
+        row = (await connection.execute(_by_email(email))).first()
+    return row.id if row else None
+
+
+async def email_taken(engine: AsyncEngine, email: str) -> bool:
+    return await user_id_for_email(engine, email) is not None
 
 
 async def create_user(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from litestar import Controller, Request, delete, get, post
+from litestar.params import FromPath
 
 from aura.dates import iso_utc
 from aura.errors import NotFound
 from aura.tokens import repository, service
-from aura.tokens.guard import Principal, requires
+from aura.tokens.guard import AuthPrincipal, requires
 from aura.validation import json_object
 
 
@@ -17,7 +18,7 @@ class TokenController(Controller):
     dependencies = {"principal": requires()}
 
     @post("/token", status_code=200)
-    async def create(self, request: Request, principal: Principal) -> dict:
+    async def create(self, request: Request, principal: AuthPrincipal) -> dict:
         """Mint a token, replacing the caller's tokens of the same name (default `chat`)."""
         name, abilities, expires_in = service.read_mint_options(
             await json_object(request, optional=True)
@@ -31,7 +32,7 @@ class TokenController(Controller):
         return {"token": token.plain_text, "type": "Bearer"}
 
     @post("/token/revoke", status_code=200)
-    async def revoke(self, request: Request, principal: Principal) -> dict:
+    async def revoke(self, request: Request, principal: AuthPrincipal) -> dict:
         """With a bearer token, revoke that token; with a session, the tokens of a name."""
         settings = request.app.state.settings
         async with request.app.state.engine.begin() as connection:
@@ -45,7 +46,7 @@ class TokenController(Controller):
         return {"revoked": True}
 
     @get("/tokens")
-    async def index(self, request: Request, principal: Principal) -> dict:
+    async def index(self, request: Request, principal: AuthPrincipal) -> dict:
         """The caller's tokens, without secrets or hashes."""
         async with request.app.state.engine.connect() as connection:
             rows = await repository.list_tokens(
@@ -58,7 +59,9 @@ class TokenController(Controller):
         return {"tokens": rows}
 
     @delete("/tokens/{token_id:str}", status_code=200)
-    async def destroy(self, request: Request, principal: Principal, token_id: str) -> dict:
+    async def destroy(
+        self, request: Request, principal: AuthPrincipal, token_id: FromPath[str]
+    ) -> dict:
         """Revoke one of the caller's tokens; another user's token is 404."""
         number = service.token_id_from_path(token_id)
         async with request.app.state.engine.begin() as connection:
