@@ -18,6 +18,7 @@ from aura.csrf import csrf_middleware
 from aura.db import create_engine
 from aura.errors import EXCEPTION_HANDLERS
 from aura.health import health
+from aura.metrics import MetricsController, instrument_pool, prometheus_config
 from aura.mongo import create_client, init_documents
 from aura.settings import Settings
 from aura.tokens.controllers import TokenController
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         engine = create_engine(settings)
+        instrument_pool(engine, settings.db_pool_size + settings.db_max_overflow)
         mongo = create_client(settings)
         app.state.engine = engine
         app.state.mongo = mongo
@@ -68,9 +70,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     app = Litestar(
         route_handlers=[
-            health, AuthController, sanctum_user, csrf_cookie, TokenController,
+            health, MetricsController, AuthController, sanctum_user, csrf_cookie, TokenController,
         ],
         middleware=[
+            prometheus_config().middleware,
             session_config.middleware,
             csrf_middleware(
                 settings.signing_key, not settings.is_development, settings.session_cookie

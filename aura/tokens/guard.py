@@ -15,6 +15,7 @@ from litestar.di import Provide
 
 from aura.accounts.sessions import session_user_id
 from aura.errors import MissingAbility, Unauthenticated
+from aura.metrics import count_auth_failure
 from aura.tokens import repository
 from aura.tokens.scheme import parse_bearer
 
@@ -49,10 +50,18 @@ def _is_expired(token: repository.AccessToken, expiration_minutes: int | None) -
     return False
 
 
+def _refusal_reason(token: repository.AccessToken | None, tokenable_type: str) -> str:
+    """Why a presented token was refused, for the metrics only: the client always sees 401."""
+    if token is None or token.tokenable_type != tokenable_type:
+        return "unknown"
+    return "expired" if token.user_exists else "revoked"
+
+
 async def _from_token(request: Request, header: str) -> Principal:
     settings = request.app.state.settings
     bearer = parse_bearer(header)
     if bearer is None:
+        count_auth_failure("malformed")
         raise Unauthenticated()
 
     async with request.app.state.engine.connect() as connection:
@@ -63,6 +72,7 @@ async def _from_token(request: Request, header: str) -> Principal:
             or not token.user_exists
             or _is_expired(token, settings.sanctum_expiration)
         ):
+            count_auth_failure(_refusal_reason(token, settings.sanctum_tokenable_type))
             raise Unauthenticated()
 
         interval = settings.sanctum_last_used_interval
@@ -86,6 +96,7 @@ async def current_principal(request: Request) -> Principal:
     else:
         user_id = session_user_id(request)
         if user_id is None:
+            count_auth_failure("missing")
             raise Unauthenticated()
         principal = Principal(user_id=user_id)
 
@@ -99,6 +110,7 @@ def requires(ability: str | None = None) -> Provide:
     async def provide(request: Request) -> Principal:
         principal = await current_principal(request)
         if ability is not None and principal.cant(ability):
+            count_auth_failure("ability")
             raise MissingAbility()
         return principal
 
