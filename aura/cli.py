@@ -255,3 +255,7 @@ def token_prune(hours: int) -> None:
             return await repository.prune(connection, settings.sanctum_expiration, hours)
 
     click.echo(f"Pruned {_run(prune)} expired token(s)")
+
+
+if __name__ == "__main__":
+    main()

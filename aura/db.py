@@ -22,9 +22,11 @@ def async_url(url: str) -> str:
 def describe_url(url: str) -> str:
     """A URL fit for printing: no password, no user."""
     parsed = make_url(async_url(url))
-    host = parsed.host or parsed.query.get("host") or "local socket"
-    port = f":{parsed.port}" if parsed.port else ""
-    return f"postgresql://{host}{port}/{parsed.database}"
+    if parsed.host:
+        port = f":{parsed.port}" if parsed.port else ""
+        return f"postgresql://{parsed.host}{port}/{parsed.database}"
+    socket_dir = parsed.query.get("host") or "the default socket"
+    return f"postgresql database {parsed.database} via socket in {socket_dir}"
 
 
 def create_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
