@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeAlias
 
 from litestar import Request
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 
 from aura.accounts.sessions import session_user_id
 from aura.errors import MissingAbility, Unauthenticated
@@ -39,6 +40,10 @@ class Principal:
 
     def cant(self, ability: str) -> bool:
         return not self.can(ability)
+
+
+# Handlers declare `principal: AuthPrincipal` to receive the dependency `requires()` provides.
+AuthPrincipal: TypeAlias = NamedDependency[Principal]
 
 
 def _is_expired(token: repository.AccessToken, expiration_minutes: int | None) -> bool:
