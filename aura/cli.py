@@ -8,6 +8,7 @@ import sys
 
 import click
 
+from aura import admin
 from aura.db import describe_url
 from aura.mongo import describe_uri
 from aura.settings import Settings
@@ -72,6 +73,10 @@ def serve(host: str, port: int, workers: int) -> None:
         click.echo(f"PostgreSQL: {describe_url(database_url)}")
         click.echo(f"MongoDB:    {describe_uri(mongo_uri)} (database {settings.mongo_db})")
         click.echo(f"Aura listening on http://{host}:{port} with {workers} worker(s)")
+        if workers > 1:
+            from aura.metrics import share_between_workers
+
+            share_between_workers()
         uvicorn.run(
             "aura.app:create_app",
             factory=True,
@@ -256,6 +261,9 @@ def token_prune(hours: int) -> None:
 
     click.echo(f"Pruned {_run(prune)} expired token(s)")
 
+
+# `aura user list|disable|enable` and `aura session prune` live in aura/admin.py.
+admin.register(main, user)
 
 if __name__ == "__main__":
     main()

@@ -9,9 +9,10 @@ directory so that any worker answers `/metrics` for all of them.
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
-from pathlib import Path
+import tempfile
 
 from litestar._asgi.utils import wrap_in_exception_handler
 from litestar.plugins.prometheus import (
@@ -89,11 +90,14 @@ class MetricsController(PrometheusController):
     include_in_schema = False
 
 
-def prepare_multiprocess(directory: Path) -> None:
-    """Empty `directory` and make every worker write its metrics there.
+def share_between_workers() -> None:
+    """Make every worker write its metrics to one fresh directory, removed at exit.
 
-    Call before the workers start: prometheus_client reads the variable when it is imported.
+    Call in the parent before the workers start: prometheus_client reads the variable when a
+    worker imports it. A directory the operator set already is left as it is.
     """
-    shutil.rmtree(directory, ignore_errors=True)
-    directory.mkdir(parents=True)
-    os.environ[MULTIPROC_ENV] = str(directory)
+    if MULTIPROC_ENV in os.environ:
+        return
+    directory = tempfile.mkdtemp(prefix="aura-metrics-")
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    os.environ[MULTIPROC_ENV] = directory
