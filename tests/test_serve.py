@@ -18,7 +18,7 @@ def _wait_healthy(port: int, process: subprocess.Popen, seconds: float = 90) -> 
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(f"aura serve exited with {process.returncode}")
+            raise AssertionError(f"aura serve exited with {process.returncode}:\n{_log(process)}")
         try:
             response = httpx.get(f"http://127.0.0.1:{port}/health", timeout=2)
             if response.status_code == 200:
@@ -26,11 +26,17 @@ def _wait_healthy(port: int, process: subprocess.Popen, seconds: float = 90) -> 
         except httpx.HTTPError:
             pass
         time.sleep(0.3)
-    raise AssertionError("aura serve did not become healthy")
+    raise AssertionError(f"aura serve did not become healthy:\n{_log(process)}")
+
+
+def _log(process: subprocess.Popen) -> str:
+    return (Path(process.cwd_for_log) / "serve.log").read_text()
 
 
 def _stop(process: subprocess.Popen, how: int) -> list[psutil.Process]:
     """Send `how`, wait for the exit, and return the descendants that outlived it."""
+    if process.poll() is not None:
+        raise AssertionError(f"aura serve had already exited:\n{_log(process)}")
     children = psutil.Process(process.pid).children(recursive=True)
     process.send_signal(how)
     process.wait(30)
@@ -52,10 +58,12 @@ def _child_env(env: dict) -> dict:
 
 def _start_clean(env: dict, tmp_path: Path, port: int) -> subprocess.Popen:
     log = (tmp_path / "serve.log").open("ab")
-    return subprocess.Popen(
+    process = subprocess.Popen(
         [sys.executable, "-m", "aura.cli", "serve", "--port", str(port)],
         env=_child_env(env), cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
     )
+    process.cwd_for_log = tmp_path
+    return process
 
 
 def test_embedded_serve_answers_health_keeps_data_and_leaves_no_orphans(embedded_env, tmp_path):
