@@ -22,6 +22,7 @@ from aura.metrics import MetricsController, instrument_pool, prometheus_config
 from aura.mongo import create_client, init_documents
 from aura.settings import Settings
 from aura.tokens.controllers import TokenController
+from aura.web.controllers import template_config, web_routers
 
 
 async def _users_has_avatar(engine) -> bool:
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app = Litestar(
         route_handlers=[
             health, MetricsController, AuthController, sanctum_user, csrf_cookie, TokenController,
+            *web_routers(),
         ],
         middleware=[
             prometheus_config().middleware,
@@ -85,6 +87,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         cors_config=CORSConfig(allow_origins=settings.cors_allow_origins, allow_credentials=True)
         if settings.cors_allow_origins
         else None,
+        template_config=template_config(),
         openapi_config=OpenAPIConfig(title="Aura", version=__version__, path="/schema"),
         request_max_body_size=settings.max_request_body,
         debug=False,
