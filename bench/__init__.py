@@ -1,0 +1,1 @@
+"""Benchmarks: Aura against a bare "floor" app doing the same work (`python -m bench.run`)."""
