@@ -17,7 +17,6 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aura.accounts.models import sessions, users
-from aura.accounts.service import user_id_for_email
 from aura.tokens.models import personal_access_tokens as tokens
 
 DISABLED_MARK = "!"
@@ -80,6 +79,9 @@ async def enable_user(engine: AsyncEngine, user_id: int) -> bool:
 
 
 async def _user_id(engine: AsyncEngine, email: str) -> int:
+    # Imported here: `aura.cli` imports this module, and every worker imports `aura.cli`.
+    from aura.accounts.service import user_id_for_email
+
     user_id = await user_id_for_email(engine, email)
     if user_id is None:
         raise click.ClickException("no user has that email")

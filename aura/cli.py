@@ -88,6 +88,9 @@ def serve(host: str, port: int, workers: int) -> None:
             log_level=settings.log_level.lower(),
             access_log=False,
             proxy_headers=False,
+            # A worker that has not answered the supervisor within this is replaced; 5 s (the
+            # default) is shorter than a cold start on a busy or CPU-limited host.
+            timeout_worker_healthcheck=30,
         )
     finally:
         if embedded is not None:
