@@ -111,9 +111,23 @@ def _compare_columns(inspector, table: sa.Table, found_as: str, report: TableRep
                 report.problems.append(f"column {column.name} missing: Aura needs it")
             continue
         _compare_column(table.name, column, actual, report)
-    for name in found:
+    for name, actual in found.items():
         use = "shown in the user JSON" if name in SHOWN_WHEN_PRESENT else "Aura ignores it"
         report.differences.append(f"extra column {name} (kept; {use})")
+        if _needs_a_value(actual):
+            report.problems.append(
+                f"extra column {name} is NOT NULL without a default: Aura cannot insert rows"
+            )
+
+
+def _needs_a_value(column: dict) -> bool:
+    """True for a column an INSERT that leaves it out would violate."""
+    return not (
+        column["nullable"]
+        or column.get("default") is not None
+        or column.get("identity")
+        or column.get("computed")
+    )
 
 
 def _compare_column(table: str, column: sa.Column, actual: dict, report: TableReport) -> None:
@@ -158,6 +172,24 @@ def _compare_keys(inspector, table: sa.Table, found_as: str, report: TableReport
             report.differences.append(f"no {kind} on ({', '.join(columns)})")
 
 
+def _sequence_behind(connection: sa.Connection, table: str) -> bool:
+    """True when the `id` sequence would hand out an id that a row already has.
+
+    A dump restored without its setval() leaves the sequence at the start while rows exist.
+    """
+    sequence = connection.scalar(sa.text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table})
+    if sequence is None:
+        return False
+    quoted = connection.dialect.identifier_preparer.quote(table)
+    return connection.scalar(
+        sa.text(
+            f"SELECT coalesce(max(id), 0) > coalesce(pg_sequence_last_value(CAST(:s AS regclass)),"
+            f" 0) FROM {quoted}"
+        ),
+        {"s": sequence},
+    )
+
+
 def _inspect_table(inspector, existing: set[str], name: str) -> TableReport:
     found_as = name if name in existing else None
     if name == "password_reset_tokens" and found_as is None and LEGACY_RESETS in existing:
@@ -167,6 +199,8 @@ def _inspect_table(inspector, existing: set[str], name: str) -> TableReport:
         table = metadata.tables[name]
         _compare_columns(inspector, table, found_as, report)
         _compare_keys(inspector, table, found_as, report)
+        if "id" in table.c and _sequence_behind(inspector.bind, found_as):
+            report.problems.append("the id sequence is behind the rows: new rows would collide")
     return report
 
 

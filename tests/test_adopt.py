@@ -122,25 +122,38 @@ def test_a_name_column_of_type_text_is_reported_as_a_known_variant(laravel_8_url
 
 
 @pytest.mark.parametrize(
-    "setup, problem",
+    "base, setup, problem",
     [
         (
+            "empty_url",
             "CREATE SCHEMA app; CREATE TABLE app.users (id bigint);"
             " CREATE TABLE app.personal_access_tokens (id bigint)",
             "Aura's tables are in schema app, not in public",
         ),
         (
+            "empty_url",
             "CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY);"
             " INSERT INTO alembic_version VALUES ('abc123')",
             "revision abc123, unknown to Aura",
         ),
+        (
+            "laravel_8_url",
+            "ALTER TABLE users ADD COLUMN username varchar(255) NOT NULL",
+            "extra column username is NOT NULL without a default: Aura cannot insert rows",
+        ),
+        (
+            "laravel_8_url",
+            "INSERT INTO users (id, name, email, password) VALUES (1, 'O', 'o@example.test', 'x')",
+            "the id sequence is behind the rows: new rows would collide",
+        ),
     ],
-    ids=["tables-off-the-search-path", "unknown-revision"],
+    ids=["tables-off-the-search-path", "unknown-revision", "not-null-column", "sequence-behind"],
 )
-def test_check_fails_where_the_upgrade_would_go_wrong(empty_url, setup, problem):
-    laravel_db.query(empty_url, setup)
+def test_check_fails_where_the_upgrade_or_aura_would_go_wrong(request, base, setup, problem):
+    url = request.getfixturevalue(base)
+    laravel_db.query(url, setup)
 
-    result = _adopt(empty_url, "--check")
+    result = _adopt(url, "--check")
 
     assert result.exit_code == 1
     assert problem in result.output

@@ -34,7 +34,8 @@ ALEMBIC_VERSION = {
         "public",
         "alembic_version",
         "alembic_version_pkc",
-        "CREATE UNIQUE INDEX alembic_version_pkc ON public.alembic_version USING btree (version_num)",
+        "CREATE UNIQUE INDEX alembic_version_pkc ON public.alembic_version"
+        " USING btree (version_num)",
     ),
 }
 # Sanctum 2 left this column out; Sanctum 3's upgrade guide adds it, and so does Aura.
@@ -390,3 +391,23 @@ async def test_name_columns_of_type_text_work_for_users_and_tokens(settings, oth
     assert laravel_db.query(other_app_url, "SELECT name FROM personal_access_tokens") == [
         ("chat",)
     ]
+
+
+@pytest.mark.parametrize(
+    "breakage",
+    [
+        "ALTER TABLE users ADD COLUMN username varchar(255) NOT NULL",
+        "INSERT INTO users (id, name, email, password) VALUES (1, 'Old', 'old@example.test', 'x')",
+    ],
+    ids=["not-null-column-aura-cannot-fill", "sequence-behind-the-rows"],
+)
+async def test_a_user_row_the_database_refuses_is_not_called_a_taken_email(
+    settings, other_app_url, breakage
+):
+    laravel_db.query(other_app_url, breakage)
+
+    async with aura_on(settings, other_app_url, bcrypt_rounds=4) as client:
+        response = await register(client, "dana@example.test", "Dana", PASSWORD)
+
+    assert response.status_code == 500
+    assert response.json() == {"message": "Server Error."}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from psycopg.errors import UniqueViolation
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -105,7 +106,20 @@ async def create_user(
                 .returning(users.c.id)
             )
     except IntegrityError as exc:
+        if not _taken_email(exc):
+            raise
         raise ValidationFailed.field("email", TAKEN) from exc
+
+
+def _taken_email(exc: IntegrityError) -> bool:
+    """A race on the email, as opposed to a Laravel database Aura cannot write to as it is.
+
+    Aura writes no other unique column, so a unique violation is the email, unless it is the
+    primary key (an id sequence behind the rows); a NOT NULL column an app added is another
+    refusal that must not be reported as a taken email.
+    """
+    orig = exc.orig
+    return isinstance(orig, UniqueViolation) and orig.diag.constraint_name != "users_pkey"
 
 
 async def authenticate(engine: AsyncEngine, email: str, password: str, rounds: int) -> int | None:
