@@ -247,6 +247,15 @@ def inspect_database(url: str) -> AdoptionReport:
         engine.dispose()
 
 
+def _off_the_search_path(schema: str, other: str) -> str:
+    # Laravel pins search_path in its config; Aura uses the connection's. When they differ,
+    # an upgrade would create a second, empty set of tables beside the real ones.
+    return (
+        f"Aura's tables are in schema {other}, not in {schema}: add "
+        f"options=-csearch_path%3D{other} to DATABASE_URL"
+    )
+
+
 def _report(connection: sa.Connection, script: ScriptDirectory) -> AdoptionReport:
     inspector = sa.inspect(connection)
     existing = set(inspector.get_table_names())
@@ -262,12 +271,7 @@ def _report(connection: sa.Connection, script: ScriptDirectory) -> AdoptionRepor
     elsewhere = connection.execute(_ELSEWHERE_SQL, {"names": [*TABLES, LEGACY_RESETS]}).all()
     schema = connection.scalar(sa.text("SELECT current_schema()"))
     if elsewhere and all(table.found_as is None for table in tables):
-        # Laravel pins search_path in its config; Aura uses the connection's. When they
-        # differ, an upgrade would create a second, empty set of tables.
-        problems.append(
-            f"Aura's tables are in schema {elsewhere[0].table_schema}, not in {schema}: add "
-            f"options=-csearch_path%3D{elsewhere[0].table_schema} to DATABASE_URL"
-        )
+        problems.append(_off_the_search_path(schema, elsewhere[0].table_schema))
     return AdoptionReport(
         schema=schema,
         applied=applied,
