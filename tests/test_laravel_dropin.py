@@ -200,6 +200,16 @@ async def test_the_user_json_shows_avatar_url_because_the_column_exists(laravel_
     }
 
 
+async def test_using_token_1_records_last_used_at_as_laravel_does(laravel_client, laravel_app_url):
+    last_used = "SELECT last_used_at FROM personal_access_tokens WHERE id = 1"
+    before = laravel_db.query(laravel_app_url, last_used)[0][0]
+
+    response = await laravel_client.get("/api/user", headers=bearer(TOKEN_1))
+
+    assert response.status_code == 200
+    assert laravel_db.query(laravel_app_url, last_used)[0][0] > before
+
+
 async def test_expired_token_3_is_refused_and_not_marked_as_used(laravel_client, laravel_app_url):
     response = await laravel_client.get("/api/user", headers=bearer(TOKEN_3))
 
