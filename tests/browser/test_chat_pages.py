@@ -121,6 +121,27 @@ def test_a_token_revoked_behind_the_page_is_minted_again_and_the_send_retried_on
     )
 
 
+def test_a_message_sent_again_after_a_lost_reply_is_stored_once(page):
+    register(page, "alice@example.test")
+    page.get_by_role("button", name="New conversation").click()
+
+    def lose_the_reply(route):
+        route.fetch()  # the server stores the message...
+        route.abort()  # ...but the page never hears back
+
+    page.route("**/chat/message", lose_the_reply, times=1)
+    box = page.get_by_label("Message", exact=True)
+    box.fill("only once")
+    box.press("Enter")
+    expect(page.get_by_role("alert")).to_contain_text("could not be reached")
+
+    box.press("Enter")
+
+    expect(page.locator("#messages .content")).to_have_text(["only once"])
+    page.reload()
+    expect(page.locator("#messages .content")).to_have_text(["only once"])
+
+
 def test_a_token_left_by_another_account_is_replaced_before_use(page, live_server):
     register(page, "alice@example.test", name="Alice")
     page.get_by_role("button", name="New conversation").click()

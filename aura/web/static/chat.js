@@ -32,7 +32,13 @@ const ROLES = new Set(["user", "assistant", "system"]);
 const COLOR = /^#[0-9A-Fa-f]{6}$/;
 const FIELD_INPUTS = { content: ui.message, title: ui.renameTitle };
 
-const state = { conversations: [], nextCursor: null, current: null, sending: false };
+const state = {
+  conversations: [],
+  nextCursor: null,
+  current: null,
+  sending: false,
+  pending: null,
+};
 
 // ---- feedback ---------------------------------------------------------------------------
 
@@ -227,10 +233,16 @@ function moveToTop(conversation) {
   renderList();
 }
 
-// Sent with the message so that a retried request is stored once.
-function clientMessageId() {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+// One id per message being sent, kept until it is stored: when a reply is lost and the same
+// text is sent again, the API recognises the id and stores the message once.
+function clientMessageId(conversation, content) {
+  const pending = state.pending;
+  if (pending?.conversation !== conversation || pending.content !== content) {
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    const id = Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+    state.pending = { conversation, content, id };
+  }
+  return state.pending.id;
 }
 
 async function sendMessage() {
@@ -245,8 +257,9 @@ async function sendMessage() {
     const reply = await tokenRequest("POST", "/chat/message", {
       conversation_id: conversation.id,
       content,
-      client_message_id: clientMessageId(),
+      client_message_id: clientMessageId(conversation, content),
     });
+    state.pending = null;
     const sent = { role: "user", content, ...reply.message };
     conversation.last_message_at = sent.created_at;
     if (state.current === conversation) {
