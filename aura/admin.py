@@ -68,11 +68,15 @@ async def disable_user(engine: AsyncEngine, user_id: int, tokenable_type: str) -
 
 
 async def enable_user(engine: AsyncEngine, user_id: int) -> bool:
-    """Give the account its password back; False when it was not disabled."""
+    """Give the account its password back; False when it was not disabled.
+
+    Only a mark in front of a kept hash (`!$2y$...`) is removed: an account marked for
+    deletion carries the mark with no hash behind it, and stays as it is.
+    """
     async with engine.begin() as connection:
         result = await connection.execute(
             update(users)
-            .where(users.c.id == user_id, users.c.password.startswith(DISABLED_MARK))
+            .where(users.c.id == user_id, users.c.password.startswith(DISABLED_MARK + "$"))
             .values(password=func.substr(users.c.password, len(DISABLED_MARK) + 1))
         )
     return result.rowcount == 1

@@ -14,6 +14,7 @@ from aura import __version__
 from aura.accounts.controllers import AuthController, csrf_cookie, sanctum_user
 from aura.accounts.sessions import AuraSessionConfig, PostgresSessionStore
 from aura.accounts.throttle import create_throttle
+from aura.chat.controllers import ChatController
 from aura.csrf import csrf_middleware
 from aura.db import create_engine
 from aura.errors import EXCEPTION_HANDLERS
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             health, MetricsController, AuthController, sanctum_user, csrf_cookie, TokenController,
             *web_routers(),
+            ChatController,
         ],
         middleware=[
             prometheus_config().middleware,

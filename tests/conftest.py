@@ -14,6 +14,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from pymongo import MongoClient
+from pymongo.database import Database
 
 from aura import migrate
 from aura.app import create_app
@@ -80,6 +81,14 @@ def clean_databases(request: pytest.FixtureRequest) -> None:
         for name in ("conversations", "messages"):
             client["aura_test"][name].delete_many({})
         client.close()
+
+
+@pytest.fixture
+def mongo_db(mongo_server: servers.Secantus) -> Iterator[Database]:
+    """The test database through a plain client, to arrange and inspect data behind Aura."""
+    client = MongoClient(mongo_server.uri, tz_aware=True)
+    yield client["aura_test"]
+    client.close()
 
 
 @pytest.fixture

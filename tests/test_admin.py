@@ -71,6 +71,16 @@ async def test_disabling_twice_changes_nothing_more(client, database_url):
     assert _sql(database_url, "SELECT left(password, 2) FROM users") == [("!$",)]
 
 
+async def test_enable_leaves_an_account_whose_mark_keeps_no_hash(client, database_url):
+    await register(client)
+    _sql(database_url, "UPDATE users SET password = '!deleted'")
+
+    output = await _aura(database_url, "user", "enable", "alice@example.test")
+
+    assert "was not disabled" in output
+    assert _sql(database_url, "SELECT password FROM users") == [("!deleted",)]
+
+
 def test_disabling_an_unknown_email_fails_cleanly(database_url):
     result = _invoke(database_url, "user", "disable", "nobody@example.test")
 

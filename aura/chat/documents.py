@@ -1,4 +1,10 @@
-"""Beanie documents for the collections the Flask chat service wrote."""
+"""Beanie documents for the collections the Flask chat service wrote.
+
+The models accept the Flask shapes as they are: `user_id` is the PostgreSQL id as a string,
+datetimes may be naive UTC, `theme` and `last_message_at` may be missing. The indexes are
+declared here so that `init_beanie` creates them at start; the chat service names them in its
+query hints, so a query can never silently fall back to a collection scan.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +14,13 @@ from beanie import Document, PydanticObjectId
 from pydantic import BaseModel
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
+DEFAULT_TITLE = "Nueva conversación"
 DEFAULT_BUBBLE_COLOR = "#7B2FE3"
 DEFAULT_BACKGROUND_COLOR = "#070a14"
+
+HISTORY_INDEX = "user_id_1_last_message_at_-1__id_-1"
+MESSAGES_INDEX = "conversation_id_1_created_at_1__id_1"
+CLIENT_MESSAGE_INDEX = "user_id_1_client_message_id_1"
 
 
 class Theme(BaseModel):
@@ -19,9 +30,9 @@ class Theme(BaseModel):
 
 class Conversation(Document):
     user_id: str
-    title: str
+    title: str = DEFAULT_TITLE
     created_at: datetime
-    updated_at: datetime
+    updated_at: datetime | None = None
     last_message_at: datetime | None = None
     theme: Theme | None = None
 
@@ -30,7 +41,7 @@ class Conversation(Document):
         indexes = [
             IndexModel(
                 [("user_id", ASCENDING), ("last_message_at", DESCENDING), ("_id", DESCENDING)],
-                name="user_id_1_last_message_at_-1__id_-1",
+                name=HISTORY_INDEX,
             ),
         ]
 
@@ -48,11 +59,12 @@ class Message(Document):
         indexes = [
             IndexModel(
                 [("conversation_id", ASCENDING), ("created_at", ASCENDING), ("_id", ASCENDING)],
-                name="conversation_id_1_created_at_1__id_1",
+                name=MESSAGES_INDEX,
             ),
+            # Only string keys take part, so the many messages without one never collide.
             IndexModel(
                 [("user_id", ASCENDING), ("client_message_id", ASCENDING)],
-                name="user_id_1_client_message_id_1",
+                name=CLIENT_MESSAGE_INDEX,
                 unique=True,
                 partialFilterExpression={"client_message_id": {"$type": "string"}},
             ),

@@ -1,0 +1,235 @@
+"""One user's conversations and messages in MongoDB.
+
+Reads go straight to the collections Beanie bound at start, with projections and a hint on
+the intended index: the documents already have the shape the API answers with, so a model
+validation per row would cost CPU and add nothing. Every query carries the caller's user id
+or a conversation id the caller was just shown to own, so another user's data is never read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+
+from bson import ObjectId
+from pymongo import ReturnDocument
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
+
+from aura.chat.documents import (
+    DEFAULT_BACKGROUND_COLOR,
+    DEFAULT_BUBBLE_COLOR,
+    DEFAULT_TITLE,
+    HISTORY_INDEX,
+    MESSAGES_INDEX,
+    Conversation,
+    Message,
+    Theme,
+)
+from aura.chat.paging import CursorCodec, Keyset, Position
+from aura.chat.schemas import MAX_TITLE, ConversationChanges, NewMessage
+from aura.errors import NotFound
+
+HISTORY = Keyset("history", "last_message_at", descending=True, index=HISTORY_INDEX)
+MESSAGES = Keyset("messages", "created_at", descending=False, index=MESSAGES_INDEX)
+CONVERSATION_FIELDS = {"title": 1, "created_at": 1, "updated_at": 1, "last_message_at": 1,
+                       "theme": 1}
+MESSAGE_FIELDS = {"role": 1, "content": 1, "created_at": 1}
+# The Flask service wrote its default title without the accent; both count as "untitled".
+UNTITLED = [DEFAULT_TITLE, "Nueva conversacion"]
+TITLE_WORDS = 6
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    items: list[dict]
+    next_cursor: str | None
+
+
+def utcnow() -> datetime:
+    """Now, cut to the millisecond a BSON date keeps, so what we answer is what we stored."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond - now.microsecond % 1000)
+
+
+def title_from(content: str) -> str:
+    """A conversation's title taken from its first user message: its first few words."""
+    return " ".join(content.split()[:TITLE_WORDS])[:MAX_TITLE]
+
+
+@lru_cache(maxsize=4)
+def cursor_codec(secret: str) -> CursorCodec:
+    return CursorCodec(secret)
+
+
+def _conversations() -> AsyncCollection:
+    return Conversation.get_pymongo_collection()
+
+
+def _messages() -> AsyncCollection:
+    return Message.get_pymongo_collection()
+
+
+async def read_page(
+    collection: AsyncCollection, keyset: Keyset, scope: dict, position: Position | None,
+    limit: int, projection: dict,
+) -> list[dict]:
+    """Up to `limit + 1` rows after `position`: the extra row tells that a next page exists."""
+    rows: list[dict] = []
+    for query in keyset.filters(scope, position):
+        found = collection.find(
+            query, projection, sort=keyset.sort, limit=limit + 1 - len(rows), hint=keyset.index
+        )
+        rows += await found.to_list()
+        if len(rows) > limit:
+            break
+    return rows
+
+
+class ChatService:
+    """The chat of one user, identified by the PostgreSQL id the Flask service stored as text."""
+
+    def __init__(self, user_id: int, codec: CursorCodec) -> None:
+        self.user_id = str(user_id)
+        self.codec = codec
+
+    def _owned(self, conversation_id: ObjectId) -> dict:
+        return {"_id": conversation_id, "user_id": self.user_id}
+
+    def _page(self, keyset: Keyset, scope: str, rows: list[dict], limit: int) -> Page:
+        if len(rows) <= limit:
+            return Page(rows, None)
+        rows = rows[:limit]
+        return Page(rows, self.codec.dump(keyset, scope, keyset.position(rows[-1])))
+
+    async def history(self, limit: int, cursor: str | None) -> Page:
+        """The user's conversations, newest activity first."""
+        position = self.codec.load(HISTORY, self.user_id, cursor) if cursor else None
+
+        rows = await read_page(
+            _conversations(), HISTORY, {"user_id": self.user_id}, position, limit,
+            CONVERSATION_FIELDS,
+        )
+
+        return self._page(HISTORY, self.user_id, rows, limit)
+
+    async def start(self, title: str) -> Conversation:
+        """A new conversation counts as the latest activity, so it heads the history."""
+        now = utcnow()
+        conversation = Conversation(
+            user_id=self.user_id, title=title, created_at=now, updated_at=now,
+            last_message_at=now, theme=Theme(),
+        )
+        return await conversation.insert()
+
+    async def messages(self, conversation_id: ObjectId, limit: int, cursor: str | None) -> Page:
+        """A conversation's messages, oldest first."""
+        scope = str(conversation_id)
+        position = self.codec.load(MESSAGES, scope, cursor) if cursor else None
+        await self._require(conversation_id)
+
+        rows = await read_page(
+            _messages(), MESSAGES, {"conversation_id": conversation_id}, position, limit,
+            MESSAGE_FIELDS,
+        )
+
+        return self._page(MESSAGES, scope, rows, limit)
+
+    async def _require(self, conversation_id: ObjectId, fields: dict | None = None) -> dict:
+        """The conversation when the user owns it; 404 for another user's as for a missing one."""
+        found = await _conversations().find_one(self._owned(conversation_id), fields or {"_id": 1})
+        if found is None:
+            raise NotFound()
+        return found
+
+    async def append(self, new: NewMessage) -> tuple[dict, bool]:
+        """Store a message; with a `client_message_id` seen before, the stored one instead.
+
+        Returns the message and whether it was created now.
+        """
+        conversation = await self._require(new.conversation_id, {"title": 1})
+        message = {
+            "conversation_id": new.conversation_id, "user_id": self.user_id, "role": new.role,
+            "content": new.content, "created_at": utcnow(),
+        }
+        if new.client_message_id is not None:
+            message["client_message_id"] = new.client_message_id
+        retitle = new.role == "user" and conversation.get("title") in UNTITLED
+
+        try:
+            await _messages().insert_one(message)
+        except DuplicateKeyError:
+            return await self._replay(new, retitle), False
+
+        if not await self._touch(new.conversation_id, message, retitle):
+            # The conversation was deleted meanwhile: take the orphan back out.
+            await _messages().delete_one({"_id": message["_id"]})
+            raise NotFound()
+        return message, True
+
+    async def _replay(self, new: NewMessage, retitle: bool) -> dict:
+        """A retried append: answer with the stored message and finish its conversation update.
+
+        The first attempt may have stopped between its two writes; `$max` makes a second
+        update harmless when it did not.
+        """
+        stored = await _messages().find_one(
+            {"user_id": self.user_id, "client_message_id": new.client_message_id}
+        )
+        if stored is None:
+            raise NotFound()
+        same = stored["conversation_id"] == new.conversation_id
+        await self._touch(stored["conversation_id"], stored, retitle and same)
+        return stored
+
+    async def _touch(self, conversation_id: ObjectId, message: dict, retitle: bool) -> bool:
+        """Move the conversation's activity to `message` in one atomic update.
+
+        `$max` instead of `$set`: concurrent appends finish in any order, and the slower one
+        must never move the timestamps back. False when the conversation is gone.
+        """
+        stamp = message["created_at"]
+        bump = {"$max": {"last_message_at": stamp, "updated_at": stamp}}
+        owned = self._owned(conversation_id)
+        if retitle:
+            result = await _conversations().update_one(
+                {**owned, "title": {"$in": UNTITLED}},
+                {**bump, "$set": {"title": title_from(message["content"])}},
+            )
+            if result.matched_count:
+                return True
+        result = await _conversations().update_one(owned, bump)
+        return result.matched_count == 1
+
+    async def update(self, conversation_id: ObjectId, changes: ConversationChanges) -> dict:
+        """Rename or recolour; an old document without a theme gets the defaults filled in."""
+        if changes.title is None and not changes.theme:
+            return await self._require(conversation_id, CONVERSATION_FIELDS)
+        stage: dict = {"updated_at": {"$max": ["$updated_at", utcnow()]}}
+        if changes.title is not None:
+            stage["title"] = {"$literal": changes.title}
+        if changes.theme:
+            defaults = {"bubble_color": DEFAULT_BUBBLE_COLOR,
+                        "background_color": DEFAULT_BACKGROUND_COLOR}
+            stage["theme"] = {"$mergeObjects": [
+                defaults, {"$ifNull": ["$theme", {}]}, {"$literal": changes.theme},
+            ]}
+
+        # A pipeline update, so that a theme missing or null in a Flask document is merged
+        # with the defaults in the same atomic write.
+        updated = await _conversations().find_one_and_update(
+            self._owned(conversation_id), [{"$set": stage}], projection=CONVERSATION_FIELDS,
+            return_document=ReturnDocument.AFTER,
+        )
+        if updated is None:
+            raise NotFound()
+        return updated
+
+    async def delete(self, conversation_id: ObjectId) -> None:
+        """The conversation first, then its messages: a failure between leaves only orphans
+        no query can reach, never a listed conversation with missing messages."""
+        result = await _conversations().delete_one(self._owned(conversation_id))
+        if not result.deleted_count:
+            raise NotFound()
+        await _messages().delete_many({"conversation_id": conversation_id})
