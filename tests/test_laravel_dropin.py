@@ -200,6 +200,27 @@ async def test_the_user_json_shows_avatar_url_because_the_column_exists(laravel_
     }
 
 
+async def test_token_1_reads_and_writes_alices_chat(laravel_client):
+    started = await laravel_client.post(
+        "/chat/start", json={"title": "Hi"}, headers=bearer(TOKEN_1)
+    )
+
+    history = await laravel_client.get("/chat/history", headers=bearer(TOKEN_1))
+
+    assert started.status_code == 201
+    assert [c["id"] for c in history.json()["conversations"]] == [started.json()["id"]]
+
+
+async def test_token_2_reads_chat_history_but_is_refused_on_writes(laravel_client):
+    history = await laravel_client.get("/chat/history", headers=bearer(TOKEN_2))
+
+    started = await laravel_client.post("/chat/start", json={}, headers=bearer(TOKEN_2))
+
+    assert history.status_code == 200
+    assert started.status_code == 403
+    assert started.json() == {"message": "Invalid ability provided."}
+
+
 async def test_using_token_1_records_last_used_at_as_laravel_does(laravel_client, laravel_app_url):
     last_used = "SELECT last_used_at FROM personal_access_tokens WHERE id = 1"
     before = laravel_db.query(laravel_app_url, last_used)[0][0]
