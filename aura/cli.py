@@ -9,6 +9,7 @@ import sys
 import click
 
 from aura import admin
+from aura.accounts.commands import account
 from aura.db import describe_url
 from aura.mongo import describe_uri
 from aura.settings import Settings
@@ -267,6 +268,8 @@ def token_prune(hours: int) -> None:
 
 # `aura user list|disable|enable` and `aura session prune` live in aura/admin.py.
 admin.register(main, user)
+# `aura account purge` lives in aura/accounts/commands.py.
+main.add_command(account)
 
 if __name__ == "__main__":
     main()

@@ -8,6 +8,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from aura.accounts import service, sessions
+from aura.accounts.security import check_new_password
 from aura.accounts.throttle import throttle_key
 from aura.errors import TooManyAttempts, Unauthenticated, ValidationFailed
 from aura.tokens.guard import AuthPrincipal, requires
@@ -30,14 +31,7 @@ def _read_registration(data: dict) -> tuple[str, str, str]:
     checker = Checker(data)
     name = checker.string("name", max_length=255)
     email = checker.email()
-    password = checker.string("password")
-    if password is not None:
-        if len(password) < 8:
-            checker.fail("password", "The password field must be at least 8 characters.")
-        elif len(password.encode("utf-8")) > 72:
-            checker.fail("password", "The password field must not be greater than 72 bytes.")
-        elif data.get("password_confirmation") != password:
-            checker.fail("password", "The password field confirmation does not match.")
+    password = check_new_password(checker, data)
     checker.check()
     return name.strip(), email, password
 

@@ -19,6 +19,10 @@ users = Table(
     UniqueConstraint("email", name="users_email_unique"),
 )
 
+# `remember_token` of an account being deleted (aura.accounts.deletion). Laravel writes 60
+# letters and digits there, so this value can never be a real remember token.
+DELETION_MARK = "!aura:deleting"
+
 password_reset_tokens = Table(
     "password_reset_tokens",
     metadata,

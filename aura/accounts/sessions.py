@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
 
@@ -31,6 +32,12 @@ IP_KEY = "_ip"
 AGENT_KEY = "_ua"
 REGENERATE_KEY = "_regenerate"
 NEW_ID_SCOPE_KEY = "aura_new_session_id"
+LOADED_SCOPE_KEY = "aura_session_loaded"
+
+# True while the middleware writes back a session that was read from its row at the start of
+# the request. Such a write only updates: when the row is gone, the session was ended meanwhile
+# (from another device, by a password change, by account deletion) and must stay ended.
+_UPDATE_ONLY: ContextVar[bool] = ContextVar("aura_session_update_only", default=False)
 
 
 class PostgresSessionStore(Store):
@@ -51,19 +58,18 @@ class PostgresSessionStore(Store):
     async def set(self, key: str, value: str | bytes, expires_in: int | timedelta | None = None) -> None:
         payload = value.decode() if isinstance(value, bytes) else value
         data = _decode(payload)
-        row = {
-            "id": key,
+        values = {
             "user_id": data.get(USER_KEY),
             "ip_address": (data.get(IP_KEY) or None),
             "user_agent": data.get(AGENT_KEY),
             "payload": payload,
             "last_activity": int(time.time()),
         }
-        statement = pg_insert(sessions).values(**row)
-        statement = statement.on_conflict_do_update(
-            index_elements=[sessions.c.id],
-            set_={name: statement.excluded[name] for name in row if name != "id"},
-        )
+        if _UPDATE_ONLY.get():
+            statement = update(sessions).where(sessions.c.id == key).values(**values)
+        else:
+            statement = pg_insert(sessions).values(id=key, **values)
+            statement = statement.on_conflict_do_update(index_elements=[sessions.c.id], set_=values)
         async with self.engine.begin() as connection:
             await connection.execute(statement)
 
@@ -140,6 +146,11 @@ class RegeneratingSessionBackend(ServerSideSessionBackend):
         new_id = connection.scope.get(NEW_ID_SCOPE_KEY)
         return new_id or super().get_session_id(connection)
 
+    async def load_from_connection(self, connection: ASGIConnection) -> dict[str, Any]:
+        data = await super().load_from_connection(connection)
+        connection.scope[LOADED_SCOPE_KEY] = bool(data)  # type: ignore[literal-required]
+        return data
+
     async def store_in_message(self, scope_session, message, connection) -> None:
         if not scope_session and scope_session is not Empty:
             # Nothing in the session: no row and no cookie for bearer-only or anonymous calls,
@@ -152,7 +163,12 @@ class RegeneratingSessionBackend(ServerSideSessionBackend):
             if old_id:
                 await self.delete(old_id, store=self.config.get_store_from_app(connection.scope["app"]))
             connection.scope[NEW_ID_SCOPE_KEY] = self.generate_session_id()  # type: ignore[literal-required]
-        await super().store_in_message(scope_session, message, connection)
+        loaded = connection.scope.get(LOADED_SCOPE_KEY, False)
+        update_only = _UPDATE_ONLY.set(loaded and NEW_ID_SCOPE_KEY not in connection.scope)
+        try:
+            await super().store_in_message(scope_session, message, connection)
+        finally:
+            _UPDATE_ONLY.reset(update_only)
 
 
 class AuraSessionConfig(ServerSideSessionConfig):

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from aura.accounts.models import users
+from aura.accounts.models import DELETION_MARK, users
 from aura.tokens.models import personal_access_tokens as tokens
 from aura.tokens.scheme import BearerToken, NewAccessToken, generate_secret, hash_secret
 
@@ -67,7 +67,11 @@ _COLUMNS = (
 
 
 def _lookup(bearer: BearerToken):
-    joined = tokens.outerjoin(users, users.c.id == tokens.c.tokenable_id)
+    # An account being deleted counts as gone, even for a token minted while it was marked.
+    owner = and_(
+        users.c.id == tokens.c.tokenable_id, users.c.remember_token.is_distinct_from(DELETION_MARK)
+    )
+    joined = tokens.outerjoin(users, owner)
     query = select(*_COLUMNS).select_from(joined)
     if bearer.id is not None:
         return query.where(tokens.c.id == bearer.id)
@@ -164,6 +168,12 @@ async def delete_token(
     if user_id is not None:
         query = query.where(_owned(user_id, tokenable_type))
     return (await connection.execute(query)).rowcount == 1
+
+
+async def delete_all(connection: AsyncConnection, user_id: int, tokenable_type: str) -> int:
+    """Revoke every token of the user: a password change, account deletion."""
+    result = await connection.execute(delete(tokens).where(_owned(user_id, tokenable_type)))
+    return result.rowcount
 
 
 async def list_tokens(connection: AsyncConnection, user_id: int, tokenable_type: str) -> list[dict]:
