@@ -19,6 +19,7 @@ from aura.csrf import csrf_middleware
 from aura.db import create_engine
 from aura.errors import EXCEPTION_HANDLERS
 from aura.health import health
+from aura.logging import logging_plugin
 from aura.metrics import MetricsController, instrument_pool, prometheus_config
 from aura.mongo import create_client, init_documents
 from aura.settings import Settings
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         stores={"sessions": session_store},
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
+        plugins=[logging_plugin(settings.log_level)],
         cors_config=CORSConfig(allow_origins=settings.cors_allow_origins, allow_credentials=True)
         if settings.cors_allow_origins
         else None,

@@ -39,6 +39,9 @@ def create_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_connect_timeout,
         pool_recycle=1800,
+        # Parameters carry password hashes, token hashes and session ids: keep them out of
+        # error messages and logs.
+        hide_parameters=True,
         connect_args={
             "connect_timeout": max(1, int(settings.db_connect_timeout)),
             "options": f"-c statement_timeout={settings.db_statement_timeout_ms}",
