@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
+import httpx
 from bson import ObjectId
+from litestar import Litestar
 from pymongo.database import Database
 
 from tests.identity import bearer, user_with_token
@@ -17,6 +21,20 @@ class ChatUser:
 
     id: int
     headers: dict[str, str]
+
+
+@asynccontextmanager
+async def concurrent_client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    """A client that runs the app on the test's own event loop.
+
+    Litestar's AsyncTestClient hands every request to a blocking portal, so requests gathered
+    over it still run one after another; over this one they really overlap.
+    """
+    transport = httpx.ASGITransport(app=app)
+    async with app.lifespan(), httpx.AsyncClient(
+        transport=transport, base_url="http://testserver.local"
+    ) as client:
+        yield client
 
 
 async def chat_user(client, email: str = "alice@example.test", **token) -> ChatUser:

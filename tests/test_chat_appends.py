@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from bson import ObjectId
 
 from aura.dates import iso_utc
-from tests.factories import chat_user, say, start, two_users
+from tests.factories import chat_user, concurrent_client, say, start, two_users
 
 
 def _post(client, user, conversation_id: str, content: str, **extra):
@@ -17,14 +17,15 @@ def _post(client, user, conversation_id: str, content: str, **extra):
 
 
 async def test_twenty_concurrent_appends_store_twenty_and_keep_the_newest_activity(
-    client, mongo_db
+    app, mongo_db
 ):
-    alice = await chat_user(client)
-    conversation = (await start(client, alice))["id"]
+    async with concurrent_client(app) as client:
+        alice = await chat_user(client)
+        conversation = (await start(client, alice))["id"]
 
-    answers = await asyncio.gather(
-        *(_post(client, alice, conversation, f"mensaje {n}") for n in range(20))
-    )
+        answers = await asyncio.gather(
+            *(_post(client, alice, conversation, f"mensaje {n}") for n in range(20))
+        )
 
     assert [a.status_code for a in answers] == [201] * 20
     stored = list(mongo_db.messages.find({"conversation_id": ObjectId(conversation)}))
@@ -65,14 +66,16 @@ async def test_a_repeated_client_message_id_returns_the_stored_message_with_200(
 
 
 async def test_concurrent_retries_with_one_client_message_id_store_one_message(
-    client, mongo_db
+    app, mongo_db
 ):
-    alice = await chat_user(client)
-    conversation = (await start(client, alice))["id"]
+    async with concurrent_client(app) as client:
+        alice = await chat_user(client)
+        conversation = (await start(client, alice))["id"]
 
-    answers = await asyncio.gather(
-        *(_post(client, alice, conversation, "hola", client_message_id="k-2") for _ in range(5))
-    )
+        answers = await asyncio.gather(
+            *(_post(client, alice, conversation, "hola", client_message_id="k-2")
+              for _ in range(5))
+        )
 
     assert sorted(a.status_code for a in answers) == [200, 200, 200, 200, 201]
     assert len({a.json()["message"]["id"] for a in answers}) == 1
