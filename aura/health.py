@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from litestar import Request, Response, get
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Example
 from sqlalchemy import text
 
 # Each probe gets its own budget so that the whole answer stays well inside 2 seconds.
@@ -28,7 +30,14 @@ async def _mongo(request: Request) -> None:
     await request.app.state.mongo.admin.command("ping")
 
 
-@get(["/health", "/up"], name="health")
+@get(
+    ["/health", "/up"], name="health",
+    responses={503: ResponseSpec(
+        dict[str, str], description="A database does not answer.", generate_examples=False,
+        examples=[Example(value={"status": "unavailable", "postgres": "ok",
+                                 "mongo": "unavailable"})],
+    )},
+)
 async def health(request: Request) -> Response[dict[str, str]]:
     """Report whether PostgreSQL and MongoDB answer; 503 when either does not."""
     postgres, mongo = await asyncio.gather(

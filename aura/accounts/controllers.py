@@ -7,6 +7,7 @@ import logging
 from litestar import Controller, Request, Response, get, post
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
+from aura import openapi
 from aura.accounts import service, sessions
 from aura.accounts.security import check_new_password
 from aura.accounts.throttle import throttle_key
@@ -40,7 +41,10 @@ class AuthController(Controller):
     path = "/api/auth"
     tags = ["accounts"]
 
-    @post("/register", status_code=200)
+    @post(
+        "/register", status_code=200, responses=openapi.errors(413, 419, 422, 503),
+        operation_class=openapi.json_body(openapi.REGISTER),
+    )
     async def register(self, request: Request) -> dict:
         """Create an account and log it in."""
         name, email, password = _read_registration(await json_object(request))
@@ -55,7 +59,10 @@ class AuthController(Controller):
 
         return {"message": "Registered.", "user": await _user_body(request, user_id)}
 
-    @post("/login", status_code=200)
+    @post(
+        "/login", status_code=200, responses=openapi.errors(401, 413, 419, 422, 429, 503),
+        operation_class=openapi.json_body(openapi.LOGIN),
+    )
     async def login(self, request: Request) -> Response:
         """Log in with email and password; five failures a minute per email and address: 429."""
         checker = Checker(await json_object(request))
@@ -81,24 +88,33 @@ class AuthController(Controller):
         logger.info("login_succeeded", extra={"user_id": user_id})
         return Response({"message": "Logged in.", "user": await _user_body(request, user_id)})
 
-    @post("/logout", status_code=200, dependencies={"principal": requires()})
+    @post(
+        "/logout", status_code=200, dependencies={"principal": requires()},
+        responses=openapi.errors(401, 419, 503),
+    )
     async def logout(self, request: Request, principal: AuthPrincipal) -> dict:
         """End the session (the SPA revokes its token separately)."""
         sessions.end_session(request)
         return {"message": "Logged out."}
 
-    @get("/me", dependencies={"principal": requires()})
+    @get("/me", dependencies={"principal": requires()}, responses=openapi.errors(*openapi.READ))
     async def me(self, request: Request, principal: AuthPrincipal) -> dict:
         return {"user": await _user_body(request, principal.user_id)}
 
 
-@get("/api/user", tags=["accounts"], dependencies={"principal": requires()})
+@get(
+    "/api/user", tags=["accounts"], dependencies={"principal": requires()},
+    responses=openapi.errors(*openapi.READ),
+)
 async def sanctum_user(request: Request, principal: AuthPrincipal) -> dict:
     """Sanctum's own route: the authenticated user, unwrapped."""
     return await _user_body(request, principal.user_id)
 
 
-@get("/sanctum/csrf-cookie", status_code=HTTP_204_NO_CONTENT, tags=["accounts"])
+@get(
+    "/sanctum/csrf-cookie", status_code=HTTP_204_NO_CONTENT, tags=["accounts"],
+    responses=openapi.errors(503),
+)
 async def csrf_cookie(request: Request) -> None:
     """Prime the SPA: the CSRF middleware sets XSRF-TOKEN, and a session is started."""
     if not request.session:

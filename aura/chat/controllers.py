@@ -6,6 +6,7 @@ from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery
 
+from aura import openapi
 from aura.chat import schemas
 from aura.chat.service import ChatService, cursor_codec
 from aura.dates import iso_utc
@@ -33,7 +34,7 @@ class ChatController(Controller):
     path = "/chat"
     tags = ["chat"]
 
-    @get("/history", dependencies=READ)
+    @get("/history", dependencies=READ, responses=openapi.errors(*openapi.CHAT_READ))
     async def history(
         self, chat: Chat, limit: FromQuery[str | None] = None, cursor: FromQuery[str | None] = None
     ) -> dict:
@@ -44,7 +45,11 @@ class ChatController(Controller):
             "next_cursor": page.next_cursor,
         }
 
-    @post("/start", status_code=201, dependencies=WRITE)
+    @post(
+        "/start", status_code=201, dependencies=WRITE,
+        responses=openapi.errors(*openapi.CHAT_WRITE),
+        operation_class=openapi.json_body(openapi.START, required=False),
+    )
     async def start(self, request: Request, chat: Chat) -> dict:
         title = schemas.read_start(await json_object(request, optional=True))
 
@@ -57,7 +62,11 @@ class ChatController(Controller):
             "theme": conversation.theme.model_dump(),
         }
 
-    @post("/message", dependencies=WRITE)
+    @post(
+        "/message", dependencies=WRITE,
+        responses={**openapi.errors(*openapi.CHAT_WRITE), **openapi.replayed()},
+        operation_class=openapi.json_body(openapi.MESSAGE),
+    )
     async def message(self, request: Request, chat: Chat) -> Response:
         """201 for a new message; 200 with the stored one for a repeated client_message_id."""
         settings = request.app.state.settings
@@ -68,7 +77,10 @@ class ChatController(Controller):
         body = {"id": str(message["_id"]), "created_at": iso_utc(message["created_at"])}
         return Response({"ok": True, "message": body}, status_code=201 if created else 200)
 
-    @get("/conversations/{conversation_id:str}/messages", dependencies=READ)
+    @get(
+        "/conversations/{conversation_id:str}/messages", dependencies=READ,
+        responses=openapi.errors(*openapi.CHAT_READ),
+    )
     async def messages(
         self, chat: Chat, conversation_id: FromPath[str], limit: FromQuery[str | None] = None,
         cursor: FromQuery[str | None] = None,
@@ -81,7 +93,11 @@ class ChatController(Controller):
             "next_cursor": page.next_cursor,
         }
 
-    @put("/conversations/{conversation_id:str}", dependencies=WRITE)
+    @put(
+        "/conversations/{conversation_id:str}", dependencies=WRITE,
+        responses=openapi.errors(*openapi.CHAT_WRITE),
+        operation_class=openapi.json_body(openapi.CHANGES),
+    )
     async def update(self, request: Request, chat: Chat, conversation_id: FromPath[str]) -> dict:
         """Rename (blank means the default title) or recolour a conversation."""
         target = schemas.object_id(conversation_id)
@@ -91,7 +107,10 @@ class ChatController(Controller):
 
         return {"conversation": schemas.conversation_json(conversation)}
 
-    @delete("/conversations/{conversation_id:str}", status_code=200, dependencies=WRITE)
+    @delete(
+        "/conversations/{conversation_id:str}", status_code=200, dependencies=WRITE,
+        responses=openapi.errors(*openapi.CHAT_WRITE),
+    )
     async def destroy(self, chat: Chat, conversation_id: FromPath[str]) -> dict:
         """Delete a conversation and every message in it."""
         await chat.delete(schemas.object_id(conversation_id))

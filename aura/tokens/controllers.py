@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar import Controller, Request, delete, get, post
 from litestar.params import FromPath
 
+from aura import openapi
 from aura.dates import iso_utc
 from aura.errors import NotFound
 from aura.tokens import repository, service
@@ -17,7 +18,10 @@ class TokenController(Controller):
     tags = ["tokens"]
     dependencies = {"principal": requires()}
 
-    @post("/token", status_code=200)
+    @post(
+        "/token", status_code=200, responses=openapi.errors(*openapi.WRITE),
+        operation_class=openapi.json_body(openapi.MINT, required=False),
+    )
     async def create(self, request: Request, principal: AuthPrincipal) -> dict:
         """Mint a token, replacing the caller's tokens of the same name (default `chat`)."""
         name, abilities, expires_in = service.read_mint_options(
@@ -31,7 +35,10 @@ class TokenController(Controller):
 
         return {"token": token.plain_text, "type": "Bearer"}
 
-    @post("/token/revoke", status_code=200)
+    @post(
+        "/token/revoke", status_code=200, responses=openapi.errors(*openapi.WRITE),
+        operation_class=openapi.json_body(openapi.TOKEN_NAME, required=False),
+    )
     async def revoke(self, request: Request, principal: AuthPrincipal) -> dict:
         """With a bearer token, revoke that token; with a session, the tokens of a name."""
         settings = request.app.state.settings
@@ -45,7 +52,7 @@ class TokenController(Controller):
                 )
         return {"revoked": True}
 
-    @get("/tokens")
+    @get("/tokens", responses=openapi.errors(*openapi.READ))
     async def index(self, request: Request, principal: AuthPrincipal) -> dict:
         """The caller's tokens, without secrets or hashes."""
         async with request.app.state.engine.connect() as connection:
@@ -58,7 +65,10 @@ class TokenController(Controller):
             row["current"] = row["id"] == principal.token_id
         return {"tokens": rows}
 
-    @delete("/tokens/{token_id:str}", status_code=200)
+    @delete(
+        "/tokens/{token_id:str}", status_code=200,
+        responses=openapi.errors(401, 404, 419, 422, 503),
+    )
     async def destroy(
         self, request: Request, principal: AuthPrincipal, token_id: FromPath[str]
     ) -> dict:
