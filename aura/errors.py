@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
+import psycopg
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
@@ -137,4 +138,6 @@ EXCEPTION_HANDLERS = {
     ConnectionFailure: unavailable_handler,
     ServerSelectionTimeoutError: unavailable_handler,
     ConnectionRefusedError: unavailable_handler,
+    # The token guard talks to psycopg directly (aura.db.driver_connection).
+    psycopg.OperationalError: unavailable_handler,
 }

@@ -15,6 +15,7 @@ from litestar import Request
 from litestar.di import NamedDependency, Provide
 
 from aura.accounts.sessions import session_user_id
+from aura.db import driver_connection
 from aura.errors import MissingAbility, Unauthenticated
 from aura.metrics import count_auth_failure
 from aura.tokens import repository
@@ -69,7 +70,7 @@ async def _from_token(request: Request, header: str) -> Principal:
         count_auth_failure("malformed")
         raise Unauthenticated()
 
-    async with request.app.state.engine.connect() as connection:
+    async with driver_connection(request.app.state.engine) as connection:
         token = await repository.find_token(connection, bearer)
         if (
             token is None
@@ -84,7 +85,6 @@ async def _from_token(request: Request, header: str) -> Principal:
         last = token.last_used_at
         if last is None or last <= repository.utcnow() - timedelta(seconds=interval):
             await repository.touch_last_used(connection, token.id, interval)
-            await connection.commit()
 
     return Principal(user_id=token.user_id, token_id=token.id, abilities=token.abilities)
 

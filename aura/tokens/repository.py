@@ -7,7 +7,9 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+import psycopg
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql.psycopg import dialect as psycopg_dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from aura.accounts.models import DELETION_MARK, users
@@ -66,53 +68,94 @@ _COLUMNS = (
 )
 
 
-def _lookup(bearer: BearerToken):
+def _lookup(by_id: bool):
     # An account being deleted counts as gone, even for a token minted while it was marked.
     owner = and_(
         users.c.id == tokens.c.tokenable_id, users.c.remember_token.is_distinct_from(DELETION_MARK)
     )
     joined = tokens.outerjoin(users, owner)
     query = select(*_COLUMNS).select_from(joined)
-    if bearer.id is not None:
-        return query.where(tokens.c.id == bearer.id)
-    return query.where(tokens.c.token == hash_secret(bearer.secret))
+    if by_id:
+        return query.where(tokens.c.id == bindparam("key"))
+    return query.where(tokens.c.token == bindparam("key"))
 
 
-async def find_token(connection: AsyncConnection, bearer: BearerToken) -> AccessToken | None:
-    """Sanctum's findToken: by id then hash compare, or by the hash of a bare secret."""
-    row = (await connection.execute(_lookup(bearer))).first()
-    if row is None:
-        return None
-    # Constant-time compare: the id is public, so the hash must not leak through timing.
-    if not hmac.compare_digest(row.token, hash_secret(bearer.secret)):
-        return None
-    return AccessToken(
-        id=row.id,
-        user_id=row.tokenable_id,
-        tokenable_type=row.tokenable_type,
-        name=row.name,
-        abilities=parse_abilities(row.abilities),
-        last_used_at=row.last_used_at,
-        expires_at=row.expires_at,
-        created_at=row.created_at,
-        user_exists=row.user_id is not None,
+def _touch():
+    threshold = bindparam("threshold", type_=tokens.c.last_used_at.type)
+    return (
+        update(tokens)
+        .where(tokens.c.id == bindparam("key"))
+        .where(or_(tokens.c.last_used_at.is_(None), tokens.c.last_used_at <= threshold))
+        .values(last_used_at=bindparam("now"), updated_at=bindparam("now"))
     )
 
 
-async def touch_last_used(connection: AsyncConnection, token_id: int, interval: int) -> bool:
+@dataclass(frozen=True, slots=True)
+class DriverStatement:
+    """A Core statement compiled once to psycopg's SQL and its fixed parameters.
+
+    The guard runs on every authenticated request; these are executed on the bare psycopg
+    connection, so no statement is built, cached or wrapped per request.
+    """
+
+    sql: str
+    params: dict
+
+    @classmethod
+    def compile(cls, statement) -> DriverStatement:
+        compiled = statement.compile(dialect=psycopg_dialect())
+        return cls(str(compiled), dict(compiled.params))
+
+    async def execute(self, connection: psycopg.AsyncConnection, **params) -> psycopg.AsyncCursor:
+        return await connection.execute(self.sql, {**self.params, **params})
+
+
+_BY_ID = DriverStatement.compile(_lookup(by_id=True))
+_BY_HASH = DriverStatement.compile(_lookup(by_id=False))
+_TOUCH = DriverStatement.compile(_touch())
+
+
+async def find_token(
+    connection: psycopg.AsyncConnection, bearer: BearerToken
+) -> AccessToken | None:
+    """Sanctum's findToken: by id then hash compare, or by the hash of a bare secret."""
+    digest = hash_secret(bearer.secret)
+    if bearer.id is not None:
+        cursor = await _BY_ID.execute(connection, key=bearer.id)
+    else:
+        cursor = await _BY_HASH.execute(connection, key=digest)
+    row = await cursor.fetchone()
+    if row is None:
+        return None
+    token_id, owner_id, tokenable_type, name, stored, abilities, *dates, user_id = row
+    # Constant-time compare: the id is public, so the hash must not leak through timing.
+    if not hmac.compare_digest(stored, digest):
+        return None
+    last_used_at, expires_at, created_at = dates
+    return AccessToken(
+        id=token_id,
+        user_id=owner_id,
+        tokenable_type=tokenable_type,
+        name=name,
+        abilities=parse_abilities(abilities),
+        last_used_at=last_used_at,
+        expires_at=expires_at,
+        created_at=created_at,
+        user_exists=user_id is not None,
+    )
+
+
+async def touch_last_used(
+    connection: psycopg.AsyncConnection, token_id: int, interval: int
+) -> bool:
     """Record use, at most once per `interval` seconds per token, across every process.
 
     The condition sits in the UPDATE itself so that concurrent requests write once.
     """
     now = utcnow()
     threshold = now - timedelta(seconds=interval)
-    result = await connection.execute(
-        update(tokens)
-        .where(tokens.c.id == token_id)
-        .where(or_(tokens.c.last_used_at.is_(None), tokens.c.last_used_at <= threshold))
-        .values(last_used_at=now, updated_at=now)
-    )
-    return result.rowcount == 1
+    cursor = await _TOUCH.execute(connection, key=token_id, now=now, threshold=threshold)
+    return cursor.rowcount == 1
 
 
 async def create_token(
