@@ -36,13 +36,22 @@ class AuraCSRFMiddleware(CSRFMiddleware):
     session_cookie: str = "aura_session"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in self.config.safe_methods:
+        if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
 
         headers = Headers.from_scope(scope)
+        # A bearer request is neither checked nor handed an XSRF-TOKEN cookie it has no use
+        # for (minting one costs an HMAC and a Set-Cookie on every API read).
+        if "authorization" in headers:
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] in self.config.safe_methods:
+            await super().__call__(scope, receive, send)
+            return
+
         cookies = _cookies(headers.get("cookie", ""))
-        if "authorization" in headers or self.session_cookie not in cookies:
+        if self.session_cookie not in cookies:
             await self.app(scope, receive, send)
             return
 

@@ -9,4 +9,5 @@ def iso_utc(value: datetime | None) -> str | None:
         return None
     if value.tzinfo is not None:
         value = value.astimezone(UTC).replace(tzinfo=None)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat is C code and about twice as fast as strftime; a chat page formats hundreds.
+    return value.isoformat(timespec="microseconds") + "Z"

@@ -33,6 +33,8 @@ SERVER_OPTIONS = {
     "loop": "uvloop", "http": "httptools", "access_log": False, "proxy_headers": False,
 }
 USERS_MODEL = "App\\Models\\User"
+# Aura treats a user whose remember_token holds this mark as gone (account being deleted).
+DELETION_MARK = "!aura:deleting"
 LAST_USED_INTERVAL = timedelta(seconds=int(os.environ.get("SANCTUM_LAST_USED_INTERVAL", "60")))
 PAGE = 50
 HISTORY_INDEX = "user_id_1_last_message_at_-1__id_-1"
@@ -46,7 +48,8 @@ MESSAGE_FIELDS = {"role": 1, "content": 1, "created_at": 1}
 TOKEN_ROW = (
     "SELECT t.tokenable_id, t.tokenable_type, t.token, t.abilities, t.last_used_at,"
     " t.expires_at, u.id FROM personal_access_tokens t"
-    " LEFT JOIN users u ON u.id = t.tokenable_id WHERE t.id = %s"
+    " LEFT JOIN users u ON u.id = t.tokenable_id AND u.remember_token IS DISTINCT FROM %s"
+    " WHERE t.id = %s"
 )
 TOUCH = (
     "UPDATE personal_access_tokens SET last_used_at = %s, updated_at = %s"
@@ -66,7 +69,7 @@ class Refused(Exception):
 def iso(value: datetime | None) -> str | None:
     if value is None:
         return None
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 async def user_of(request: Request, ability: str) -> str:
@@ -75,7 +78,7 @@ async def user_of(request: Request, ability: str) -> str:
     number = int(token_id)
     pool: AsyncConnectionPool = request.app.state.pool
     async with pool.connection() as connection:
-        cursor = await connection.execute(TOKEN_ROW, (number,))
+        cursor = await connection.execute(TOKEN_ROW, (DELETION_MARK, number))
         row = await cursor.fetchone()
         digest = hashlib.sha256(secret.encode()).hexdigest()
         if row is None or not hmac.compare_digest(row[2], digest):
