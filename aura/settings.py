@@ -34,13 +34,15 @@ class Settings(BaseSettings):
     database_url: SecretStr | None = None
     db_pool_size: int = 10
     db_max_overflow: int = 10
-    db_connect_timeout: float = 2.0
+    # Outage answers (503) must come within 2 s: connecting and waiting for the pool each
+    # get at most this long, MongoDB server selection MONGO_TIMEOUT_MS.
+    db_connect_timeout: float = 1.0
     db_statement_timeout_ms: int = 5_000
 
     # --- MongoDB (conversations, messages) ---------------------------------------------
     mongo_uri: SecretStr | None = None
     mongo_db: str = "aura_chat"
-    mongo_timeout_ms: int = 1_500
+    mongo_timeout_ms: int = 1_000
 
     # --- Redis (shared counters across workers) ----------------------------------------
     redis_url: SecretStr | None = None

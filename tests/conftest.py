@@ -52,6 +52,17 @@ def mongo_server() -> Iterator[servers.Secantus]:
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def stoppable_postgres() -> Iterator[tuple[servers.EmbeddedPostgres, str]]:
+    """A migrated embedded PostgreSQL of its own, for tests that stop and start it."""
+    server = servers.EmbeddedPostgres()
+    servers.create_database(server.url(), "aura")
+    url = server.url("aura")
+    migrate.upgrade(url)
+    yield server, url
+    server.cleanup()
+
+
 @pytest.fixture
 def settings(database_url: str, mongo_server: servers.Secantus, tmp_path) -> Settings:
     return Settings(

@@ -3,10 +3,8 @@
 import asyncio
 import time
 
-import pytest
 from litestar.testing import AsyncTestClient
 
-from aura import migrate
 from aura.app import create_app
 from tests import servers
 from tests.conftest import replace_settings
@@ -53,16 +51,6 @@ async def test_health_follows_a_mongo_outage_and_recovery(settings):
         mongo.start()
         assert (await _wait_for_status(client, 200)).status_code == 200
     mongo.stop()
-
-
-@pytest.fixture(scope="module")
-def stoppable_postgres():
-    server = servers.EmbeddedPostgres()
-    servers.create_database(server.url(), "aura")
-    url = server.url("aura")
-    migrate.upgrade(url)
-    yield server, url
-    server.cleanup()
 
 
 async def test_health_follows_a_postgres_outage_and_recovery(settings, stoppable_postgres):

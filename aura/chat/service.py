@@ -8,6 +8,8 @@ or a conversation id the caller was just shown to own, so another user's data is
 
 from __future__ import annotations
 
+import asyncio
+import random
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -15,7 +17,7 @@ from functools import lru_cache
 from bson import ObjectId
 from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from aura.chat.documents import (
     DEFAULT_BACKGROUND_COLOR,
@@ -29,7 +31,7 @@ from aura.chat.documents import (
 )
 from aura.chat.paging import CursorCodec, Keyset, Position
 from aura.chat.schemas import MAX_TITLE, ConversationChanges, NewMessage
-from aura.errors import NotFound
+from aura.errors import NotFound, ServiceUnavailable
 
 HISTORY = Keyset("history", "last_message_at", descending=True, index=HISTORY_INDEX)
 MESSAGES = Keyset("messages", "created_at", descending=False, index=MESSAGES_INDEX)
@@ -39,6 +41,8 @@ MESSAGE_FIELDS = {"role": 1, "content": 1, "created_at": 1}
 # The Flask service wrote its default title without the accent; both count as "untitled".
 UNTITLED = [DEFAULT_TITLE, "Nueva conversacion"]
 TITLE_WORDS = 6
+# Appends to one conversation in the same instant conflict inside transactions; so many tries.
+TRANSACTION_ATTEMPTS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +73,35 @@ def _conversations() -> AsyncCollection:
 
 def _messages() -> AsyncCollection:
     return Message.get_pymongo_collection()
+
+
+async def _in_one_transaction(write) -> None:
+    """Run `write(session)` in a transaction where the server has them, else without one.
+
+    A replica set or sharded cluster commits the message and its conversation's bump
+    together, so a request cut short by an outage leaves neither. A standalone server has no
+    transactions: there the writes run in order and a failure between them can leave a
+    message whose conversation was not bumped (a retry with its client_message_id finishes
+    the bump). Only a write conflict with a concurrent append to the same conversation is
+    tried again, a few times; an outage is a 503 at once (pymongo's with_transaction would
+    keep retrying it for two minutes).
+    """
+    client = _messages().database.client
+    if client.topology_description.topology_type_name not in ("ReplicaSetWithPrimary", "Sharded"):
+        await write(None)
+        return
+    for attempt in range(TRANSACTION_ATTEMPTS):
+        try:
+            async with client.start_session() as session:
+                async with await session.start_transaction():
+                    await write(session)
+            return
+        except OperationFailure as exc:
+            if not exc.has_error_label("TransientTransactionError"):
+                raise
+            if attempt == TRANSACTION_ATTEMPTS - 1:
+                raise ServiceUnavailable() from exc
+            await asyncio.sleep(random.uniform(0.001, 0.01) * (attempt + 1))
 
 
 async def read_page(
@@ -158,15 +191,21 @@ class ChatService:
         retitle = new.role == "user" and conversation.get("title") in UNTITLED
 
         try:
-            await _messages().insert_one(message)
+            await _in_one_transaction(lambda session: self._store(message, retitle, session))
         except DuplicateKeyError:
             return await self._replay(new, retitle), False
-
-        if not await self._touch(new.conversation_id, message, retitle):
-            # The conversation was deleted meanwhile: take the orphan back out.
-            await _messages().delete_one({"_id": message["_id"]})
-            raise NotFound()
         return message, True
+
+    async def _store(self, message: dict, retitle: bool, session) -> None:
+        """The message and its conversation's bump: both written, or (in a transaction) neither.
+
+        A conversation deleted meanwhile is a 404, and the message does not stay behind.
+        """
+        await _messages().insert_one(message, session=session)
+        if not await self._touch(message["conversation_id"], message, retitle, session):
+            if session is None:
+                await _messages().delete_one({"_id": message["_id"]})
+            raise NotFound()
 
     async def _replay(self, new: NewMessage, retitle: bool) -> dict:
         """A retried append: answer with the stored message and finish its conversation update.
@@ -183,7 +222,9 @@ class ChatService:
         await self._touch(stored["conversation_id"], stored, retitle and same)
         return stored
 
-    async def _touch(self, conversation_id: ObjectId, message: dict, retitle: bool) -> bool:
+    async def _touch(
+        self, conversation_id: ObjectId, message: dict, retitle: bool, session=None
+    ) -> bool:
         """Move the conversation's activity to `message` in one atomic update.
 
         `$max` instead of `$set`: concurrent appends finish in any order, and the slower one
@@ -195,11 +236,11 @@ class ChatService:
         if retitle:
             result = await _conversations().update_one(
                 {**owned, "title": {"$in": UNTITLED}},
-                {**bump, "$set": {"title": title_from(message["content"])}},
+                {**bump, "$set": {"title": title_from(message["content"])}}, session=session,
             )
             if result.matched_count:
                 return True
-        result = await _conversations().update_one(owned, bump)
+        result = await _conversations().update_one(owned, bump, session=session)
         return result.matched_count == 1
 
     async def update(self, conversation_id: ObjectId, changes: ConversationChanges) -> dict:
