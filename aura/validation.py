@@ -28,7 +28,8 @@ async def json_object(request: Request, *, optional: bool = False) -> dict[str, 
         raise ValidationFailed.field("body", "The request body must be a JSON object.")
     try:
         data = await request.json()
-    except (SerializationException, ValueError) as exc:
+    except (SerializationException, ValueError, RecursionError) as exc:
+        # RecursionError: the decoder gives up on deeply nested input, which is not JSON we take.
         raise ValidationFailed.field("body", "The request body is not valid JSON.") from exc
     if not isinstance(data, dict):
         raise ValidationFailed.field("body", "The request body must be a JSON object.")
