@@ -9,6 +9,7 @@ import json
 
 import psycopg
 
+from tests.factories import ChatUser, say, start
 from tests.identity import PASSWORD, bearer, login, mint, prime_csrf, register, user_with_token
 
 REQUEST_FIELDS = {"request_id", "method", "route", "status", "duration_ms", "user_id", "token_id"}
@@ -83,8 +84,20 @@ def _password_hash(database_url: str) -> str:
         return connection.execute("SELECT password FROM users").fetchone()[0]
 
 
+async def _chat(client, user: ChatUser) -> list[str]:
+    """Every chat route once; returns the titles and contents, which are bodies."""
+    conversation = await start(client, user, "Título privado")
+    path = f"/chat/conversations/{conversation['id']}"
+    await say(client, user, conversation["id"], "contenido secreto del mensaje")
+    await client.get("/chat/history", headers=user.headers)
+    await client.get(f"{path}/messages", headers=user.headers)
+    await client.put(path, json={"title": "Otro nombre"}, headers=user.headers)
+    await client.delete(path, headers=user.headers)
+    return ["Título privado", "contenido secreto del mensaje", "Otro nombre"]
+
+
 async def _full_flow(client) -> list[str]:
-    """Register, mint, fail to log in, use bad tokens, revoke; returns every secret."""
+    """Register, mint, chat, fail to log in, use bad tokens, revoke; returns every secret."""
     secrets = [PASSWORD, "wrong-password-123", "alice@example.test"]
     await register(client)
     secrets += [client.cookies["aura_session"], client.cookies["XSRF-TOKEN"]]
@@ -93,6 +106,7 @@ async def _full_flow(client) -> list[str]:
     secrets += [token, secret, hashlib.sha256(secret.encode()).hexdigest()]
     headers = bearer(token)
     await client.get("/api/auth/tokens", headers=headers)
+    secrets += await _chat(client, ChatUser(0, headers))
 
     client.cookies.clear()
     for _ in range(6):
@@ -118,6 +132,6 @@ async def test_a_full_flow_with_failed_logins_and_bad_tokens_logs_no_secret(
     lines = _lines(capfd)
     records = [f"{record.getMessage()} {record.__dict__}" for record in caplog.records]
     logged = "\n".join([json.dumps(line, ensure_ascii=False) for line in lines] + records)
-    assert len(_requests(lines)) >= 15
+    assert len(_requests(lines)) >= 20
     for value in [*secrets, _password_hash(database_url)]:
         assert value and value not in logged
