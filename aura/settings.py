@@ -71,10 +71,14 @@ class Settings(BaseSettings):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
-    @field_validator("sanctum_expiration", mode="before")
+    @field_validator(
+        "sanctum_expiration", "database_url", "mongo_uri", "redis_url", "secret_key",
+        mode="before",
+    )
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
-        return None if value == "" else value
+        """`REDIS_URL=` as `.env.example` ships it means unset, not an empty URL."""
+        return None if isinstance(value, str) and value.strip() == "" else value
 
     @model_validator(mode="after")
     def _require_secret_outside_development(self) -> Settings:
