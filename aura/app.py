@@ -19,6 +19,7 @@ from aura.csrf import csrf_middleware
 from aura.db import create_engine
 from aura.errors import EXCEPTION_HANDLERS
 from aura.health import health
+from aura.late_failures import LateFailureMiddleware
 from aura.logging import logging_plugin
 from aura.metrics import MetricsController, instrument_pool, prometheus_config
 from aura.mongo import create_client, init_documents
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         middleware=[
             prometheus_config().middleware,
+            LateFailureMiddleware(),
             session_config.middleware,
             csrf_middleware(
                 settings.signing_key, not settings.is_development, settings.session_cookie

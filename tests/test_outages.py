@@ -215,3 +215,19 @@ async def test_concurrent_appends_to_one_conversation_over_http_are_all_stored_a
     assert [answer.status_code for answer in answers] == [201] * 30
     answers_as_pairs = [(f"a la vez {number}", 201) for number in range(30)]
     _check_no_partial_state(mongo_db, [conversation], answers_as_pairs)
+
+
+async def test_a_session_that_cannot_be_saved_answers_503_not_500(settings):
+    app = create_app(replace_settings(
+        settings, db_pool_size=1, db_max_overflow=0, db_connect_timeout=0.2
+    ))
+    async with AsyncTestClient(app=app) as client:
+        async with app.state.engine.connect():
+            response = await client.get("/sanctum/csrf-cookie")
+
+        later = await client.get("/sanctum/csrf-cookie")
+
+    assert response.status_code == 503
+    assert response.json() == UNAVAILABLE
+    assert "retry-after" in response.headers
+    assert later.status_code == 204
