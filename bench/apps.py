@@ -43,7 +43,10 @@ class App:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited with {self.process.returncode}")
             try:
-                reply = httpx.get(f"http://127.0.0.1:{self.port}{path}", headers=headers)
+                # One slow first answer (a big collection) must not be asked for again.
+                reply = httpx.get(
+                    f"http://127.0.0.1:{self.port}{path}", headers=headers, timeout=timeout
+                )
                 if reply.status_code == 200:
                     return
             except httpx.TransportError:

@@ -13,6 +13,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -34,20 +35,21 @@ def options() -> argparse.Namespace:
     add = parser.add_argument
     add("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres",
         help="a PostgreSQL URL allowed to create the scratch database")
-    add("--users", type=int, default=20, help="users, each with its own tokens")
-    add("--conversations", type=int, default=100, help="conversations per user")
-    add("--messages", type=int, default=100, help="messages in the conversation a user reads")
+    add("--users", type=int, default=10, help="users, each with its own tokens")
+    add("--conversations", type=int, default=20, help="conversations per user")
+    add("--messages", type=int, default=20, help="messages in the conversation a user reads")
     add("--content-size", type=int, default=200, help="characters per message")
-    add("--duration", type=float, default=10, help="measured seconds per endpoint and app")
+    add("--duration", type=float, default=20, help="measured seconds per endpoint and app")
     add("--warmup", type=float, default=2, help="unmeasured seconds before each measurement")
-    add("--concurrency", type=int, default=16, help="open connections of the load generator")
+    add("--concurrency", type=int, default=4,
+        help="open connections of the load generator (SecantusDB saturates beyond a few)")
     add("--workers", type=int, default=1, help="server worker processes, as `aura serve`")
     add("--last-used-interval", type=int, default=5,
         help="SANCTUM_LAST_USED_INTERVAL for both apps: short, so the throttle is exercised")
     add("--scale", default="10,1000,100000",
         help="item counts for the scale run (conversations per user and messages per "
              "conversation); empty to skip")
-    add("--scale-requests", type=int, default=20, help="measured requests per size and endpoint")
+    add("--scale-requests", type=int, default=10, help="measured requests per size and endpoint")
     add("--report", type=Path, help="also write every figure and full plan here as JSON")
     add("--keep", action="store_true", help="keep the work directory and scratch database")
     return parser.parse_args()
@@ -103,8 +105,9 @@ class Bench:
         self.results: dict = {"machine": report.machine(), "options": vars(args) | {
             "report": str(args.report)}}
 
-    def env(self, mongo_db: str) -> dict[str, str]:
+    def env(self, mongo_db: str, mongo_timeout_ms: int = 1_500) -> dict[str, str]:
         return {
+            "MONGO_TIMEOUT_MS": str(mongo_timeout_ms),
             "AURA_ENV": "production", "SECRET_KEY": self.secret, "LOG_LEVEL": "WARNING",
             "DATABASE_URL": self.database_url, "MONGO_URI": self.mongo_uri,
             "MONGO_DB": mongo_db, "AURA_DATA_DIR": str(self.workdir / "aura-data"),
@@ -112,7 +115,8 @@ class Bench:
         }
 
     def settings(self, mongo_db: str) -> Settings:
-        return Settings(_env_file=None, **{k.lower(): v for k, v in self.env(mongo_db).items()})
+        env = self.env(mongo_db, mongo_timeout_ms=600_000)
+        return Settings(_env_file=None, **{k.lower(): v for k, v in env.items()})
 
     def say(self, text: str) -> None:
         print(text, flush=True)
@@ -149,14 +153,16 @@ class Bench:
         (user,) = seed.seed_chats(self.mongo_uri, mongo_db, [user], size, size,
                                   self.args.content_size)
         seed.create_indexes(self.mongo_uri, mongo_db)
-        aura = apps.start_aura(self.env(mongo_db), self.args.workers, self.workdir)
+        # SecantusDB needs seconds per query at 100 000 items; wait for it instead of a 503.
+        env = self.env(mongo_db, mongo_timeout_ms=600_000)
+        aura = apps.start_aura(env, self.args.workers, self.workdir)
         try:
             aura.wait_ready("/chat/history", user.tokens[0], timeout=600)
             for endpoint in ENDPOINTS[:2]:
                 self.say(f"  {size} items: {endpoint}")
                 result = drive(
                     aura, requests_for(endpoint, [user], 0), self.args, concurrency=1,
-                    warmup=0, warmup_requests=2, duration=3600,
+                    warmup=0, warmup_requests=1, duration=3600,
                     requests_limit=self.args.scale_requests,
                 )
                 self.results.setdefault("scale", []).append((endpoint, size, result))
@@ -187,6 +193,7 @@ class Bench:
             seed.create_indexes(self.mongo_uri, MAIN_DB)
             self.say("Aura against the floor")
             self.compare(users)
+            self.print_comparison()
             scale_users = seed.seed_users(self.database_url, len(sizes), "scale")
             if sizes:
                 self.say("Scale run")
@@ -199,7 +206,8 @@ class Bench:
                 shutil.rmtree(self.workdir, ignore_errors=True)
         self.print()
 
-    def print(self) -> None:
+    def print_comparison(self) -> None:
+        """Printed as soon as it is known, so that a failure later keeps it."""
         results, machine = self.results, self.results["machine"]
         self.say("")
         self.say(f"Machine: {machine['nproc']} CPUs, {machine['cpu']}, "
@@ -213,6 +221,11 @@ class Bench:
             f"(allowed {touched['allowed_per_token']}), {touched['too_close']} closer than "
             f"the {self.args.last_used_interval}s interval"
         )
+        self.say(f"Aura worker resident size: {results['aura_rss_mb_after_comparison']:.0f} MB")
+        self.say("")
+
+    def print(self) -> None:
+        results = self.results
         if results.get("scale"):
             self.say("")
             self.say(report.scale_table(results["scale"]))
@@ -225,7 +238,13 @@ class Bench:
             self.args.report.write_text(json.dumps(results, indent=1, default=str))
 
 
+def _raise_exit(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
+    # SIGTERM must still stop the servers and drop the scratch database.
+    signal.signal(signal.SIGTERM, _raise_exit)
     Bench(options()).run()
 
 
