@@ -11,7 +11,9 @@ from litestar.openapi import OpenAPIConfig
 from sqlalchemy import text
 
 from aura import __version__
+from aura.accounts.account_controllers import AccountController
 from aura.accounts.controllers import AuthController, csrf_cookie, sanctum_user
+from aura.accounts.deletion import purge_at_start
 from aura.accounts.sessions import AuraSessionConfig, PostgresSessionStore
 from aura.accounts.throttle import create_throttle
 from aura.chat.controllers import ChatController
@@ -54,6 +56,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         try:
             await init_documents(mongo, settings)
             app.state.users_has_avatar = await _users_has_avatar(engine)
+            await purge_at_start(app)
             yield
         finally:
             await app.state.throttle.close()
@@ -75,6 +78,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app = Litestar(
         route_handlers=[
             health, MetricsController, AuthController, sanctum_user, csrf_cookie, TokenController,
+            AccountController,
             *web_routers(),
             ChatController,
         ],
