@@ -35,9 +35,9 @@ export async function primeCsrf() {
   await fetch("/sanctum/csrf-cookie", { credentials: "same-origin" });
 }
 
-function postWithCsrf(path, body) {
+function sendWithCsrf(method, path, body) {
   return fetch(path, {
-    method: "POST",
+    method,
     credentials: "same-origin",
     headers: {
       Accept: "application/json",
@@ -48,15 +48,20 @@ function postWithCsrf(path, body) {
   });
 }
 
-// A POST on the session cookie; a stale CSRF token (419) is refreshed and the POST sent again.
-export async function sessionPost(path, body = {}) {
+// An unsafe request on the session cookie; a stale CSRF token (419) is refreshed and the
+// request sent again.
+export async function sessionRequest(method, path, body = {}) {
   if (!cookie(XSRF_COOKIE)) await primeCsrf();
-  let response = await postWithCsrf(path, body);
+  let response = await sendWithCsrf(method, path, body);
   if (response.status === 419) {
     await primeCsrf();
-    response = await postWithCsrf(path, body);
+    response = await sendWithCsrf(method, path, body);
   }
   return response;
+}
+
+export function sessionPost(path, body = {}) {
+  return sessionRequest("POST", path, body);
 }
 
 async function mintToken() {
