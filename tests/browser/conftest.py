@@ -125,6 +125,10 @@ def browser(live_server: LiveServer) -> Iterator:
         from playwright.sync_api import sync_playwright
     except ImportError:
         _unavailable("browser tests need the playwright package (pip install -e '.[test]')")
+    from playwright.sync_api import expect
+
+    # Assertions wait as long as actions do: a loaded CI machine is slow, not wrong.
+    expect.set_options(timeout=15_000)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium
