@@ -18,7 +18,7 @@ from aura.accounts.sessions import AuraSessionConfig, PostgresSessionStore
 from aura.accounts.throttle import create_throttle
 from aura.chat.controllers import ChatController
 from aura.csrf import csrf_middleware
-from aura.db import create_engine
+from aura.db import create_engine, create_guard_pool
 from aura.errors import EXCEPTION_HANDLERS
 from aura.health import health
 from aura.late_failures import LateFailureMiddleware
@@ -48,12 +48,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         engine = create_engine(settings)
-        instrument_pool(engine, settings.db_pool_size + settings.db_max_overflow)
+        guard_pool = create_guard_pool(settings)
+        instrument_pool(engine, 2 * settings.db_pool_size + settings.db_max_overflow)
         mongo = create_client(settings)
         app.state.engine = engine
+        app.state.guard_pool = guard_pool
         app.state.mongo = mongo
         app.state.throttle = create_throttle(settings)
         try:
+            await guard_pool.open(wait=True, timeout=max(settings.db_connect_timeout, 10))
             await init_documents(mongo, settings)
             app.state.users_has_avatar = await _users_has_avatar(engine)
             await purge_at_start(app)
@@ -61,6 +64,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         finally:
             await app.state.throttle.close()
             await mongo.close()
+            await guard_pool.close()
             await engine.dispose()
 
     session_config = AuraSessionConfig(

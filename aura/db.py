@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
-import psycopg
-from psycopg.pq import TransactionStatus
+from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import MetaData
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.util import greenlet_spawn
 
 from aura.settings import Settings
 
 metadata = MetaData()
+# Guard connections opened before the first request, so that it does not wait for one.
+GUARD_POOL_WARM = 2
 
 
 def async_url(url: str) -> str:
@@ -55,25 +52,37 @@ def create_engine(settings: Settings, url: str | None = None) -> AsyncEngine:
     )
 
 
-@asynccontextmanager
-async def driver_connection(engine: AsyncEngine) -> AsyncIterator[psycopg.AsyncConnection]:
-    """A connection from the engine's pool as the bare psycopg connection, in autocommit.
+def libpq_url(url: str) -> str:
+    """The same database as a URL libpq reads (no `+psycopg` driver suffix)."""
+    return make_url(async_url(url)).set(drivername="postgresql").render_as_string(
+        hide_password=False
+    )
 
-    For the one query on every authenticated request (the token guard): SQLAlchemy's
-    Connection layer costs several times the CPU of the query itself there. The pool stays
-    the engine's, so its size, recycling, metrics and fast failure when PostgreSQL is down
-    are unchanged. Autocommit spares a BEGIN and a ROLLBACK round trip; it is switched off
-    again before the connection goes back, and a connection left in any other state than
-    idle is discarded rather than handed to the next user.
+
+def create_guard_pool(settings: Settings, url: str | None = None) -> AsyncConnectionPool:
+    """psycopg's own pool, in autocommit, for the one query on every authenticated request.
+
+    The token guard reads one row by primary key. Through SQLAlchemy's pool each checkout
+    and checkin ran in a greenlet and switched autocommit on and off, several times the CPU
+    of the query itself; psycopg_pool hands out a ready connection with no such layer. The
+    rest of Aura keeps the engine. Up to DB_POOL_SIZE connections, a couple opened at start,
+    the same connect and statement timeouts, and a wait for a free connection bounded by
+    DB_CONNECT_TIMEOUT (psycopg_pool.PoolTimeout, which is a 503 like any outage).
     """
-    pooled = await greenlet_spawn(engine.sync_engine.pool.connect)
-    connection = pooled.driver_connection
-    try:
-        await connection.set_autocommit(True)
-        yield connection
-    finally:
-        if connection.info.transaction_status == TransactionStatus.IDLE:
-            await connection.set_autocommit(False)
-        else:
-            await greenlet_spawn(pooled.invalidate)
-        await greenlet_spawn(pooled.close)
+    raw = url or (settings.database_url.get_secret_value() if settings.database_url else None)
+    if raw is None:
+        raise RuntimeError("DATABASE_URL is not set")
+    return AsyncConnectionPool(
+        libpq_url(raw),
+        kwargs={
+            "autocommit": True,
+            "connect_timeout": max(1, int(settings.db_connect_timeout)),
+            "options": f"-c statement_timeout={settings.db_statement_timeout_ms}",
+        },
+        min_size=min(GUARD_POOL_WARM, settings.db_pool_size),
+        max_size=settings.db_pool_size,
+        timeout=settings.db_connect_timeout,
+        max_lifetime=1800,
+        name="aura-guard",
+        open=False,
+    )

@@ -138,6 +138,7 @@ EXCEPTION_HANDLERS = {
     ConnectionFailure: unavailable_handler,
     ServerSelectionTimeoutError: unavailable_handler,
     ConnectionRefusedError: unavailable_handler,
-    # The token guard talks to psycopg directly (aura.db.driver_connection).
+    # The token guard talks to psycopg directly (aura.db.create_guard_pool); psycopg_pool
+    # raises PoolTimeout, an OperationalError, when no connection frees up in time.
     psycopg.OperationalError: unavailable_handler,
 }

@@ -6,6 +6,7 @@ import psycopg
 from litestar import get
 from prometheus_client.parser import text_string_to_metric_families
 
+from aura.metrics import pool_connection
 from aura.tokens.guard import Principal, requires
 from tests.identity import bearer, insert_token_row, laravel_secret, register, user_with_token
 
@@ -119,12 +120,18 @@ async def test_the_pool_gauge_follows_connections_in_use(app, client):
 
     async with app.state.engine.connect():
         during = await _scrape(client)
+        async with pool_connection(app.state.guard_pool):
+            both = await _scrape(client)
     after = await _scrape(client)
 
     in_use = "aura_db_pool_connections_in_use"
     assert _value(during, in_use) - _value(before, in_use) == 1
+    assert _value(both, in_use) - _value(before, in_use) == 2
     assert _value(after, in_use) == _value(before, in_use)
-    assert _value(after, "aura_db_pool_connections_max") == 20
+    settings = app.state.settings
+    # The engine's pool and overflow, and the token guard's own pool.
+    expected = settings.db_pool_size + settings.db_max_overflow + settings.db_pool_size
+    assert _value(after, "aura_db_pool_connections_max") == expected
 
 
 async def test_labels_carry_no_email_token_or_id(client):

@@ -15,9 +15,8 @@ from litestar import Request
 from litestar.di import NamedDependency, Provide
 
 from aura.accounts.sessions import session_user_id
-from aura.db import driver_connection
 from aura.errors import MissingAbility, Unauthenticated
-from aura.metrics import count_auth_failure
+from aura.metrics import count_auth_failure, pool_connection
 from aura.tokens import repository
 from aura.tokens.scheme import parse_bearer
 
@@ -70,7 +69,7 @@ async def _from_token(request: Request, header: str) -> Principal:
         count_auth_failure("malformed")
         raise Unauthenticated()
 
-    async with driver_connection(request.app.state.engine) as connection:
+    async with pool_connection(request.app.state.guard_pool) as connection:
         token = await repository.find_token(connection, bearer)
         if (
             token is None
@@ -109,14 +108,19 @@ async def current_principal(request: Request) -> Principal:
     return principal
 
 
+async def authorize(request: Request, ability: str | None = None) -> Principal:
+    """The caller's Principal; 401 without one, 403 without `ability`."""
+    principal = await current_principal(request)
+    if ability is not None and principal.cant(ability):
+        count_auth_failure("ability")
+        raise MissingAbility()
+    return principal
+
+
 def requires(ability: str | None = None) -> Provide:
     """A dependency giving the caller's Principal; 401 without one, 403 without `ability`."""
 
     async def provide(request: Request) -> Principal:
-        principal = await current_principal(request)
-        if ability is not None and principal.cant(ability):
-            count_auth_failure("ability")
-            raise MissingAbility()
-        return principal
+        return await authorize(request, ability)
 
     return Provide(provide)
