@@ -10,15 +10,15 @@ a second line of defence.
 
 from __future__ import annotations
 
+import itertools
 import logging
+import secrets
 import sys
 import time
-import uuid
 
 import structlog
 from litestar import Litestar
 from litestar.config.app import AppConfig
-from litestar.datastructures import MutableScopeHeaders
 from litestar.logging.config import LoggingConfig, StructlogEventFilter, StructLoggingConfig
 from litestar.middleware.logging import LoggingMiddleware, LoggingMiddlewareConfig
 from litestar.plugins.structlog import StructlogConfig, StructlogPlugin
@@ -28,7 +28,7 @@ from aura.errors import EXCEPTION_HANDLERS
 from aura.tokens.guard import PRINCIPAL_KEY
 
 REQUEST_LOGGER = "aura.request"
-REQUEST_ID_HEADER = "x-request-id"
+REQUEST_ID_HEADER = b"x-request-id"
 # Keys that would carry a secret or a body if some code ever logged them; dropped from every
 # event before it is rendered.
 SECRET_KEYS = (
@@ -121,10 +121,17 @@ class RequestLogMiddleware(LoggingMiddleware):
     while it runs and returned in `X-Request-ID`.
     """
 
+    def __init__(self, app, config: LoggingMiddlewareConfig) -> None:
+        super().__init__(app, config)
+        # Request ids need to be unique, not secret: a random prefix drawn once per process
+        # and a counter, instead of a uuid4 (a getrandom system call) on every request.
+        self._id_prefix = secrets.token_hex(12)
+        self._id_counter = itertools.count()
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not hasattr(self, "logger"):
             self.logger = scope["litestar_app"].get_logger(self.config.logger_name)
-        request_id = uuid.uuid4().hex
+        request_id = f"{self._id_prefix}{next(self._id_counter) & 0xFFFFFFFF:08x}"
         started = time.perf_counter()
         status = 0
 
@@ -132,20 +139,26 @@ class RequestLogMiddleware(LoggingMiddleware):
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                MutableScopeHeaders.from_message(message)[REQUEST_ID_HEADER] = request_id
+                message["headers"] = [
+                    *message.get("headers", ()), (REQUEST_ID_HEADER, request_id.encode())
+                ]
             elif message["type"] == "http.response.body" and not message.get("more_body"):
                 self._log_line(scope, status, started)
             await send(message)
 
-        with structlog.contextvars.bound_contextvars(request_id=request_id):
-            try:
-                await self.app(scope, receive, logging_send)
-            except BaseException:
-                # Only a failure of the error handling itself gets here; the server answers 500.
-                self._log_line(scope, 500, started)
-                raise
+        bound = structlog.contextvars.bind_contextvars(request_id=request_id)
+        try:
+            await self.app(scope, receive, logging_send)
+        except BaseException:
+            # Only a failure of the error handling itself gets here; the server answers 500.
+            self._log_line(scope, 500, started)
+            raise
+        finally:
+            structlog.contextvars.reset_contextvars(**bound)
 
     def _log_line(self, scope: Scope, status: int, started: float) -> None:
+        if status < 500 and not self.logger.isEnabledFor(logging.INFO):
+            return  # LOG_LEVEL=WARNING or above: skip building a line that would be dropped
         principal = scope.get(PRINCIPAL_KEY)
         log = self.logger.error if status >= 500 else self.logger.info
         log(

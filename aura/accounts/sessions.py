@@ -15,12 +15,14 @@ from typing import Any
 
 from litestar import Request
 from litestar.connection import ASGIConnection
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.session.base import SessionMiddleware
 from litestar.middleware.session.server_side import (
     ServerSideSessionBackend,
     ServerSideSessionConfig,
 )
 from litestar.stores.base import Store
-from litestar.types import Empty
+from litestar.types import Empty, Message, Receive, Scope, Send
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
@@ -171,8 +173,42 @@ class RegeneratingSessionBackend(ServerSideSessionBackend):
             _UPDATE_ONLY.reset(update_only)
 
 
+class CookielessFastPathMiddleware(SessionMiddleware):
+    """Litestar's session middleware, which skips its work for a request without the cookie.
+
+    Such a request (every bearer API call) has no session to load, and Litestar would still
+    build a connection object and draw a random session id for it on each call. Here it gets
+    an empty session, and only a response whose handler put something in it (a login) or
+    cleared it goes through the backend to be stored, exactly as before.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if _has_cookie(scope, self.backend.config.key):
+            await super().__call__(scope, receive, send)
+            return
+
+        scope["session"] = {}
+
+        async def store_if_set(message: Message) -> None:
+            if message["type"] == "http.response.start" and scope.get("session"):
+                connection = ASGIConnection[Any, Any, Any, Any](scope, receive=receive, send=send)
+                await self.backend.store_in_message(scope["session"], message, connection)
+            await send(message)
+
+        await self.app(scope, receive, store_if_set)
+
+
+def _has_cookie(scope: Scope, name: str) -> bool:
+    needle = name.encode() + b"="
+    return any(key == b"cookie" and needle in value for key, value in scope["headers"])
+
+
 class AuraSessionConfig(ServerSideSessionConfig):
     _backend_class = RegeneratingSessionBackend  # type: ignore[assignment]
+
+    @property
+    def middleware(self) -> DefineMiddleware:
+        return DefineMiddleware(CookielessFastPathMiddleware, backend=self._backend_class(config=self))
 
 
 def start_login(request: Request, user_id: int) -> None:

@@ -10,19 +10,24 @@ from aura import openapi
 from aura.chat import schemas
 from aura.chat.service import ChatService, cursor_codec
 from aura.dates import iso_utc
-from aura.tokens.guard import AuthPrincipal, requires
+from aura.tokens.guard import authorize
 from aura.validation import json_object
 
 
-def provide_chat(request: Request, principal: AuthPrincipal) -> ChatService:
-    """The caller's chat; `principal` comes from the handler, which names the ability."""
-    return ChatService(principal.user_id, cursor_codec(request.app.state.settings.signing_key))
-
-
 def _needs(ability: str) -> dict[str, Provide]:
-    """Handler dependencies, not controller ones: Litestar gives the controller's to its
-    generated OPTIONS handlers too, which have no principal to build a chat from."""
-    return {"principal": requires(ability), "chat": Provide(provide_chat, sync_to_thread=False)}
+    """The caller's chat, once the guard has let the caller in with `ability`.
+
+    One dependency that authenticates and builds the chat, rather than a principal dependency
+    and a chat dependency on it: each dependency Litestar resolves costs a chat request CPU.
+    Handler dependencies, not controller ones: Litestar gives the controller's to its
+    generated OPTIONS handlers too, which have no principal to build a chat from.
+    """
+
+    async def provide_chat(request: Request) -> ChatService:
+        principal = await authorize(request, ability)
+        return ChatService(principal.user_id, cursor_codec(request.app.state.settings.signing_key))
+
+    return {"chat": Provide(provide_chat)}
 
 
 Chat = NamedDependency[ChatService]
