@@ -1,9 +1,10 @@
 """One user's conversations and messages in MongoDB.
 
-Reads go straight to the collections Beanie bound at start, with projections and a hint on
-the intended index: the documents already have the shape the API answers with, so a model
-validation per row would cost CPU and add nothing. Every query carries the caller's user id
-or a conversation id the caller was just shown to own, so another user's data is never read.
+Reads go straight to the collections Beanie bound at start, with projections, on the intended
+index (named in a hint after a cursor): the documents already have the shape the API answers
+with, so a model validation per row would cost CPU and add nothing. Every query carries the
+caller's user id or a conversation id the caller was just shown to own, so another user's
+data is never read.
 """
 
 from __future__ import annotations
@@ -108,11 +109,18 @@ async def read_page(
     collection: AsyncCollection, keyset: Keyset, scope: dict, position: Position | None,
     limit: int, projection: dict,
 ) -> list[dict]:
-    """Up to `limit + 1` rows after `position`: the extra row tells that a next page exists."""
+    """Up to `limit + 1` rows after `position`: the extra row tells that a next page exists.
+
+    A first page (equality on the scope, sorted like the index) needs no hint: every planner
+    picks the one index that serves it, and the embedded server walks a hinted index whole.
+    The finds after a cursor carry an `$or` that some planners would answer with a collection
+    scan, so they name the index.
+    """
     rows: list[dict] = []
+    hint = None if position is None else keyset.index
     for query in keyset.filters(scope, position):
         found = collection.find(
-            query, projection, sort=keyset.sort, limit=limit + 1 - len(rows), hint=keyset.index
+            query, projection, sort=keyset.sort, limit=limit + 1 - len(rows), hint=hint
         )
         rows += await found.to_list()
         if len(rows) > limit:
