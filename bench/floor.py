@@ -3,8 +3,8 @@
 A bare Litestar app, served with the same uvicorn settings as `aura serve`, whose handlers do
 what Aura must do and nothing else: one `personal_access_tokens` row by primary key (joined to
 its user, as the guard needs) and a constant-time hash compare with psycopg, then the same
-MongoDB commands Aura sends (filter, projection, sort, limit, index) with pymongo, and a JSON
-reply of the same shape. No ORM, no ODM, no dependency injection, no middleware. Aura's cost
+MongoDB commands Aura sends (filter, projection, sort, limit, index) with pymongo, with the
+same driver timeouts, and a JSON reply of the same shape. No ORM, no ODM, no dependency injection, no middleware. Aura's cost
 over this is what Aura adds.
 
 Keep the commands here in step with aura/chat/service.py: a bench that compares different
@@ -14,10 +14,12 @@ queries measures nothing.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import hashlib
 import hmac
 import json
 import os
+import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -27,6 +29,7 @@ from bson import ObjectId
 from litestar import Litestar, Request, Response, get, post
 from psycopg_pool import AsyncConnectionPool
 from pymongo import AsyncMongoClient
+from pymongo.errors import OperationFailure
 
 # The uvicorn settings `aura serve` runs with; bench.run checks they still match.
 SERVER_OPTIONS = {
@@ -37,14 +40,14 @@ USERS_MODEL = "App\\Models\\User"
 DELETION_MARK = "!aura:deleting"
 LAST_USED_INTERVAL = timedelta(seconds=int(os.environ.get("SANCTUM_LAST_USED_INTERVAL", "60")))
 PAGE = 50
-HISTORY_INDEX = "user_id_1_last_message_at_-1__id_-1"
-MESSAGES_INDEX = "conversation_id_1_created_at_1__id_1"
 HISTORY_SORT = [("last_message_at", -1), ("_id", -1)]
 MESSAGES_SORT = [("created_at", 1), ("_id", 1)]
 CONVERSATION_FIELDS = {
     "title": 1, "created_at": 1, "updated_at": 1, "last_message_at": 1, "theme": 1,
 }
 MESSAGE_FIELDS = {"role": 1, "content": 1, "created_at": 1}
+TRANSACTIONAL = ("ReplicaSetWithPrimary", "Sharded")
+TRANSACTION_ATTEMPTS = 5
 TOKEN_ROW = (
     "SELECT t.tokenable_id, t.tokenable_type, t.token, t.abilities, t.last_used_at,"
     " t.expires_at, u.id FROM personal_access_tokens t"
@@ -138,7 +141,6 @@ async def history(request: Request) -> Any:
         return refusal(401)
     rows = await request.app.state.conversations.find(
         {"user_id": user_id}, CONVERSATION_FIELDS, sort=HISTORY_SORT, limit=PAGE + 1,
-        hint=HISTORY_INDEX,
     ).to_list()
     rows, cursor = page(request, user_id, rows, "last_message_at")
     return {"conversations": [conversation_json(row) for row in rows], "next_cursor": cursor}
@@ -156,7 +158,6 @@ async def messages(request: Request, conversation_id: str) -> Any:
         return refusal(404)
     rows = await state.messages.find(
         {"conversation_id": target}, MESSAGE_FIELDS, sort=MESSAGES_SORT, limit=PAGE + 1,
-        hint=MESSAGES_INDEX,
     ).to_list()
     rows, cursor = page(request, conversation_id, rows, "created_at")
     return {"messages": [message_json(row) for row in rows], "next_cursor": cursor}
@@ -181,10 +182,27 @@ async def message(request: Request) -> Any:
         "conversation_id": target, "user_id": user_id, "role": role, "content": content,
         "created_at": now,
     }
-    await state.messages.insert_one(document)
-    await state.conversations.update_one(
-        owned, {"$max": {"last_message_at": now, "updated_at": now}}
-    )
+    bump = {"$max": {"last_message_at": now, "updated_at": now}}
+    client = state.messages.database.client
+    if client.topology_description.topology_type_name in TRANSACTIONAL:
+        # Aura writes both in one transaction where the server has them, and tries again when
+        # a concurrent append to the same conversation conflicts: so does the floor.
+        for attempt in range(TRANSACTION_ATTEMPTS):
+            try:
+                async with client.start_session() as session:
+                    async with await session.start_transaction():
+                        await state.messages.insert_one(document, session=session)
+                        await state.conversations.update_one(owned, bump, session=session)
+                break
+            except OperationFailure as exc:
+                if not exc.has_error_label("TransientTransactionError"):
+                    raise
+                if attempt == TRANSACTION_ATTEMPTS - 1:
+                    raise
+                await asyncio.sleep(random.uniform(0.001, 0.01) * (attempt + 1))
+    else:
+        await state.messages.insert_one(document)
+        await state.conversations.update_one(owned, bump)
     return {"ok": True, "message": {"id": str(document["_id"]), "created_at": iso(now)}}
 
 
@@ -200,7 +218,13 @@ def create_app() -> Litestar:
             kwargs={"autocommit": True}, open=False,
         )
         await pool.open(wait=True)
-        mongo = AsyncMongoClient(os.environ["MONGO_URI"], tz_aware=True)
+        # The driver settings Aura's client has (aura/mongo.py): with a socket timeout,
+        # pymongo bounds every send and read, which costs a task per message.
+        timeout = int(os.environ.get("MONGO_TIMEOUT_MS", "1000"))
+        mongo = AsyncMongoClient(
+            os.environ["MONGO_URI"], tz_aware=True, serverSelectionTimeoutMS=timeout,
+            connectTimeoutMS=timeout, socketTimeoutMS=max(timeout, 10_000),
+        )
         database = mongo[os.environ["MONGO_DB"]]
         app.state.pool, app.state.secret = pool, os.environ["SECRET_KEY"].encode()
         app.state.conversations = database["conversations"]

@@ -125,6 +125,7 @@ async def main(spec: dict) -> dict:
         "statuses": {str(status): n for status, n in sorted(measured.statuses.items())},
         "cpu_s": used.seconds,
         "cpu_precise_s": used.precise_seconds,
+        "latencies_ns": measured.latencies,
     }
 
 

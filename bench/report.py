@@ -52,28 +52,53 @@ def comparison_table(rows: list[tuple[str, dict, dict]]) -> str:
         aura_cpu, floor_cpu = _cpu_ms(aura), _cpu_ms(floor)
         ratio = aura_cpu / floor_cpu if aura_cpu and floor_cpu else float("nan")
         rps = aura["rps"] / floor["rps"] if floor["rps"] else float("nan")
-        lines.append(f"{'':<38} {'ratio':<6} {'':>8} {rps:>8.2f} {'':>8} {'':>8} {ratio:>11.2f}")
+        lines.append(
+            f"{'':<38} {'ratio':<6} {'':>8} {rps:>8.2f} {'':>8} {'':>8} {ratio:>11.2f}"
+            f"  {_round_spread(aura, floor)}"
+        )
     return "\n".join(lines)
 
 
+def _round_spread(aura: dict, floor: dict) -> str:
+    """The CPU ratio of each round pair (schedstat), to show how much the machine wandered."""
+    pairs = zip(aura.get("rounds", []), floor.get("rounds", []), strict=False)
+    ratios = sorted(
+        _cpu_ms(a, precise=True) / _cpu_ms(f, precise=True)
+        for a, f in pairs if a["requests"] and f["requests"] and f["cpu_precise_s"]
+    )
+    if len(ratios) < 2:
+        return ""
+    return f"rounds {ratios[0]:.2f}-{ratios[-1]:.2f}"
+
+
 def scale_table(rows: list[tuple[str, int, dict]]) -> str:
-    """Aura alone at each size: CPU per request (stat ticks and schedstat ns) and latency."""
+    """Aura alone at each size: CPU per request (stat ticks, schedstat, and schedstat less the
+    app's idle CPU over the same seconds), its growth from the first size, and latency."""
     header = (
         f"{'endpoint':<38} {'items':>7} {'requests':>8} {'p50 ms':>9} {'p99 ms':>9}"
-        f" {'CPU ms/req':>11} {'(schedstat)':>11} {'vs first':>8}"
+        f" {'CPU ms/req':>11} {'(schedstat)':>11} {'less idle':>10} {'vs first':>8}"
     )
     lines = [header, "-" * len(header)]
     first: dict[str, float] = {}
     for endpoint, size, result in rows:
         precise = _cpu_ms(result, precise=True)
-        first.setdefault(endpoint, precise)
-        growth = precise / first[endpoint] if precise and first[endpoint] else float("nan")
+        net = _net_cpu_ms(result)
+        first.setdefault(endpoint, net)
+        growth = net / first[endpoint] if net and first[endpoint] else float("nan")
         lines.append(
             f"{endpoint:<38} {size:>7} {result['requests']:>8} {_ms(result['p50_ms']):>9}"
             f" {_ms(result['p99_ms']):>9} {_cpu_ms(result) or 0:>11.3f} {precise or 0:>11.3f}"
-            f" {growth:>8.2f}"
+            f" {net or 0:>10.3f} {growth:>8.2f}"
         )
     return "\n".join(lines)
+
+
+def _net_cpu_ms(result: dict) -> float | None:
+    """CPU per request less what the app burns idle over the measured seconds."""
+    if not result["requests"]:
+        return None
+    idle = result.get("idle_cpu_per_s", 0.0) * result["seconds"]
+    return 1000 * max(result["cpu_precise_s"] - idle, 0.0) / result["requests"]
 
 
 def plans_text(size: int, reports: list[dict]) -> str:

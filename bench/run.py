@@ -17,17 +17,20 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from aura import migrate
 from aura.embedded import free_port, start_secantus, stop_process
 from aura.settings import Settings
-from bench import apps, plans, report, seed, touches
+from bench import apps, plans, procstat, report, seed, touches
+from bench.load import percentile
 from bench.seed import BenchUser
 from tests.servers import create_database, drop_database
 
 ENDPOINTS = ("GET /chat/history", "GET /chat/conversations/{id}/messages", "POST /chat/message")
 MAIN_DB, SCALE_DB = "bench_main", "bench_scale_{}"
+IDLE_SECONDS = 5
 
 
 def options() -> argparse.Namespace:
@@ -40,7 +43,9 @@ def options() -> argparse.Namespace:
     add("--messages", type=int, default=20, help="messages in the conversation a user reads")
     add("--content-size", type=int, default=200, help="characters per message")
     add("--duration", type=float, default=20, help="measured seconds per endpoint and app")
-    add("--warmup", type=float, default=2, help="unmeasured seconds before each measurement")
+    add("--rounds", type=int, default=5,
+        help="the duration is split into this many rounds, Aura and the floor taking turns")
+    add("--warmup", type=float, default=1, help="unmeasured seconds before each measurement")
     add("--concurrency", type=int, default=4,
         help="open connections of the load generator (SecantusDB saturates beyond a few)")
     add("--workers", type=int, default=1, help="server worker processes, as `aura serve`")
@@ -73,8 +78,27 @@ def requests_for(endpoint: str, users: list[BenchUser], app: int) -> list[dict]:
     return built
 
 
+def merge(rounds: list[dict]) -> dict:
+    """One result from several rounds on the same app: sums, and percentiles over them all."""
+    latencies = sorted(ns for result in rounds for ns in result.pop("latencies_ns"))
+    requests, seconds = sum(r["requests"] for r in rounds), sum(r["seconds"] for r in rounds)
+    statuses: dict[str, int] = {}
+    for result in rounds:
+        for status, count in result["statuses"].items():
+            statuses[status] = statuses.get(status, 0) + count
+    return {
+        "requests": requests, "seconds": seconds, "rps": requests / seconds if seconds else 0.0,
+        "p50_ms": percentile(latencies, 0.50) if latencies else None,
+        "p99_ms": percentile(latencies, 0.99) if latencies else None,
+        "statuses": statuses,
+        "cpu_s": sum(r["cpu_s"] for r in rounds),
+        "cpu_precise_s": sum(r["cpu_precise_s"] for r in rounds),
+        "rounds": rounds,
+    }
+
+
 def drive(app: apps.App, requests: list[dict], args: argparse.Namespace, **limits) -> dict:
-    """Run the load generator in its own process against `app`."""
+    """Run the load generator in its own process against `app` (limits override options)."""
     spec = {
         "host": "127.0.0.1", "port": app.port, "concurrency": args.concurrency,
         "duration": args.duration, "warmup": args.warmup, "pids": app.pids,
@@ -91,6 +115,16 @@ def drive(app: apps.App, requests: list[dict], args: argparse.Namespace, **limit
     if bad:
         raise RuntimeError(f"{app.name} answered {bad} on {requests[0]['path']}")
     return result
+
+
+def idle_rate(app: apps.App, seconds: float = IDLE_SECONDS) -> float:
+    """CPU seconds per second `app` spends with no request at all (driver heartbeats, pool
+    upkeep). At the largest sizes the embedded server takes seconds per query, and that
+    background CPU would be charged to the few requests measured: the scale table subtracts
+    it for the request's own CPU."""
+    before = procstat.cpu(app.pids)
+    time.sleep(seconds)
+    return (procstat.cpu(app.pids) - before).precise_seconds / seconds
 
 
 class Bench:
@@ -131,11 +165,21 @@ class Bench:
             floor.wait_ready("/chat/history", users[0].tokens[1])
             started = touches.now(self.database_url)
             rows = []
+            rounds = max(1, self.args.rounds)
+            per_round = self.args.duration / rounds
             for endpoint in ENDPOINTS:
-                self.say(f"  {endpoint}: aura, then floor")
-                aura_result = drive(aura, requests_for(endpoint, users, 0), self.args)
-                floor_result = drive(floor, requests_for(endpoint, users, 1), self.args)
-                rows.append((endpoint, aura_result, floor_result))
+                self.say(f"  {endpoint}: {rounds} rounds, Aura and the floor taking turns")
+                # Turns alternate (A B, B A, ...), so that a drift of the machine or of the
+                # data (POST adds messages) weighs on both apps alike.
+                measured: dict[int, list[dict]] = {0: [], 1: []}
+                for turn in range(rounds):
+                    for index in ((0, 1) if turn % 2 == 0 else (1, 0)):
+                        app = (aura, floor)[index]
+                        measured[index].append(drive(
+                            app, requests_for(endpoint, users, index), self.args,
+                            duration=per_round,
+                        ))
+                rows.append((endpoint, merge(measured[0]), merge(measured[1])))
             self.results["touches"] = touches.count(
                 self.database_url, [u.tokens[0] for u in users], started,
                 self.args.last_used_interval,
@@ -158,6 +202,7 @@ class Bench:
         aura = apps.start_aura(env, self.args.workers, self.workdir)
         try:
             aura.wait_ready("/chat/history", user.tokens[0], timeout=600)
+            idle = idle_rate(aura)
             for endpoint in ENDPOINTS[:2]:
                 self.say(f"  {size} items: {endpoint}")
                 result = drive(
@@ -165,6 +210,8 @@ class Bench:
                     warmup=0, warmup_requests=1, duration=3600,
                     requests_limit=self.args.scale_requests,
                 )
+                result.pop("latencies_ns")
+                result["idle_cpu_per_s"] = idle
                 self.results.setdefault("scale", []).append((endpoint, size, result))
             self.results.setdefault("rss_mb", {})[size] = aura.worker_rss_mb()
         finally:
