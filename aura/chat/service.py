@@ -178,9 +178,15 @@ class ChatService:
         return self._page(MESSAGES, scope, rows, limit)
 
     async def _require(self, conversation_id: ObjectId, fields: dict | None = None) -> dict:
-        """The conversation when the user owns it; 404 for another user's as for a missing one."""
-        found = await _conversations().find_one(self._owned(conversation_id), fields or {"_id": 1})
-        if found is None:
+        """The conversation when the user owns it; 404 for another user's as for a missing one.
+
+        Found by `_id` alone and the owner compared here: a filter of `_id` only is one key of
+        the `_id` index for every planner, where the embedded server plans `_id` with another
+        field as a collection scan.
+        """
+        projection = {**(fields or {"_id": 1}), "user_id": 1}
+        found = await _conversations().find_one({"_id": conversation_id}, projection)
+        if found is None or found.get("user_id") != self.user_id:
             raise NotFound()
         return found
 
