@@ -3,7 +3,7 @@
 import psycopg
 import pytest
 
-from tests.identity import PASSWORD, login, prime_csrf, register
+from tests.identity import PASSWORD, bearer, login, prime_csrf, register, user_with_token
 
 
 async def test_register_logs_in_and_returns_the_user_without_secrets(client):
@@ -227,3 +227,19 @@ async def test_login_with_invalid_json_is_422(client):
                                  headers={"Content-Type": "application/json"})
 
     assert response.status_code == 422
+
+
+async def test_a_login_without_any_cookie_still_starts_a_session(client):
+    """A client sending its bearer token on every call logs in with no cookie at all: the
+    session it starts is stored and its cookie set, though the request arrived without one."""
+    _, token = await user_with_token(client)
+    assert not client.cookies
+
+    response = await client.post(
+        "/api/auth/login", json={"email": "alice@example.test", "password": PASSWORD},
+        headers=bearer(token),
+    )
+
+    assert response.status_code == 200
+    assert "aura_session" in client.cookies
+    assert (await client.get("/api/auth/me")).json()["user"]["email"] == "alice@example.test"

@@ -135,3 +135,15 @@ async def test_a_full_flow_with_failed_logins_and_bad_tokens_logs_no_secret(
     assert len(_requests(lines)) >= 20
     for value in [*secrets, _password_hash(database_url)]:
         assert value and value not in logged
+
+
+async def test_every_request_gets_its_own_id_also_bound_to_lines_logged_inside_it(client, capfd):
+    _, token = await user_with_token(client)
+    _lines(capfd)
+
+    responses = [await client.get("/api/user", headers=bearer(token)) for _ in range(3)]
+
+    ids = [response.headers["x-request-id"] for response in responses]
+    assert len(set(ids)) == 3
+    assert all(len(value) == 32 and int(value, 16) >= 0 for value in ids)
+    assert [line["request_id"] for line in _requests(_lines(capfd))] == ids
