@@ -154,7 +154,8 @@ async def messages(request: Request, conversation_id: str) -> Any:
         return refusal(401)
     target = ObjectId(conversation_id)
     state = request.app.state
-    if await state.conversations.find_one({"_id": target, "user_id": user_id}, {"_id": 1}) is None:
+    found = await state.conversations.find_one({"_id": target}, {"user_id": 1})
+    if found is None or found.get("user_id") != user_id:
         return refusal(404)
     rows = await state.messages.find(
         {"conversation_id": target}, MESSAGE_FIELDS, sort=MESSAGES_SORT, limit=PAGE + 1,
@@ -174,7 +175,8 @@ async def message(request: Request) -> Any:
     role = body.get("role", "user")
     state = request.app.state
     owned = {"_id": target, "user_id": user_id}
-    if await state.conversations.find_one(owned, {"title": 1}) is None:
+    found = await state.conversations.find_one({"_id": target}, {"title": 1, "user_id": 1})
+    if found is None or found.get("user_id") != user_id:
         return refusal(404)
     now = datetime.now(UTC)
     now = now.replace(microsecond=now.microsecond - now.microsecond % 1000)

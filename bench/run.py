@@ -30,7 +30,9 @@ from tests.servers import create_database, drop_database
 
 ENDPOINTS = ("GET /chat/history", "GET /chat/conversations/{id}/messages", "POST /chat/message")
 MAIN_DB, SCALE_DB = "bench_main", "bench_scale_{}"
-IDLE_SECONDS = 5
+IDLE_SECONDS = 30
+# The scale run reads pages every size fills (10 items), so that each size answers the same.
+SCALE_PAGE = "?limit=10"
 
 
 def options() -> argparse.Namespace:
@@ -54,21 +56,24 @@ def options() -> argparse.Namespace:
     add("--scale", default="10,1000,100000",
         help="item counts for the scale run (conversations per user and messages per "
              "conversation); empty to skip")
-    add("--scale-requests", type=int, default=10, help="measured requests per size and endpoint")
+    add("--scale-seconds", type=float, default=30,
+        help="measured seconds per size and endpoint (the last request is waited for)")
     add("--report", type=Path, help="also write every figure and full plan here as JSON")
     add("--keep", action="store_true", help="keep the work directory and scratch database")
     return parser.parse_args()
 
 
-def requests_for(endpoint: str, users: list[BenchUser], app: int) -> list[dict]:
+def requests_for(
+    endpoint: str, users: list[BenchUser], app: int, query: str = ""
+) -> list[dict]:
     """The request each user makes on `endpoint`, with Aura's (0) or the floor's (1) token."""
     built = []
     for user in users:
         headers = {"Authorization": f"Bearer {user.tokens[app]}"}
         if endpoint == ENDPOINTS[0]:
-            built.append({"method": "GET", "path": "/chat/history", "headers": headers})
+            built.append({"method": "GET", "path": f"/chat/history{query}", "headers": headers})
         elif endpoint == ENDPOINTS[1]:
-            path = f"/chat/conversations/{user.read_conversation}/messages"
+            path = f"/chat/conversations/{user.read_conversation}/messages{query}"
             built.append({"method": "GET", "path": path, "headers": headers})
         else:
             body = json.dumps({"conversation_id": user.write_conversation,
@@ -206,9 +211,8 @@ class Bench:
             for endpoint in ENDPOINTS[:2]:
                 self.say(f"  {size} items: {endpoint}")
                 result = drive(
-                    aura, requests_for(endpoint, [user], 0), self.args, concurrency=1,
-                    warmup=0, warmup_requests=1, duration=3600,
-                    requests_limit=self.args.scale_requests,
+                    aura, requests_for(endpoint, [user], 0, SCALE_PAGE), self.args, concurrency=1,
+                    warmup=0, warmup_requests=1, duration=self.args.scale_seconds,
                 )
                 result.pop("latencies_ns")
                 result["idle_cpu_per_s"] = idle
@@ -219,7 +223,7 @@ class Bench:
         self.say(f"  {size} items: explaining")
         labelled = [
             {**request, "label": endpoint}
-            for endpoint in ENDPOINTS for request in requests_for(endpoint, [user], 0)
+            for endpoint in ENDPOINTS for request in requests_for(endpoint, [user], 0, SCALE_PAGE)
         ]
         reports = asyncio.run(plans.explain(self.settings(mongo_db), labelled))
         self.results.setdefault("plans", {})[size] = reports
