@@ -98,12 +98,19 @@ async def user_of(request: Request, ability: str) -> str:
     return str(user_id)
 
 
-def page(request: Request, scope: str, rows: list[dict], field: str) -> tuple[list, str | None]:
-    """The first PAGE rows, and a signed position after them when more follow (the extra row
+def page_size(request: Request) -> int:
+    """`?limit=` as Aura reads it (the bench sends only valid ones), PAGE by default."""
+    return int(request.query_params.get("limit", PAGE))
+
+
+def page(
+    request: Request, scope: str, rows: list[dict], field: str, size: int
+) -> tuple[list, str | None]:
+    """The first `size` rows, and a signed position after them when more follow (the extra row
     tells), as Aura's pages carry one."""
-    if len(rows) <= PAGE:
+    if len(rows) <= size:
         return rows, None
-    rows = rows[:PAGE]
+    rows = rows[:size]
     value = f"{scope}.{iso(rows[-1].get(field))}.{rows[-1]['_id']}"
     key = request.app.state.secret
     return rows, value + "." + hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
@@ -139,10 +146,11 @@ async def history(request: Request) -> Any:
         user_id = await user_of(request, "chat:read")
     except Refused:
         return refusal(401)
+    size = page_size(request)
     rows = await request.app.state.conversations.find(
-        {"user_id": user_id}, CONVERSATION_FIELDS, sort=HISTORY_SORT, limit=PAGE + 1,
+        {"user_id": user_id}, CONVERSATION_FIELDS, sort=HISTORY_SORT, limit=size + 1,
     ).to_list()
-    rows, cursor = page(request, user_id, rows, "last_message_at")
+    rows, cursor = page(request, user_id, rows, "last_message_at", size)
     return {"conversations": [conversation_json(row) for row in rows], "next_cursor": cursor}
 
 
@@ -157,10 +165,11 @@ async def messages(request: Request, conversation_id: str) -> Any:
     found = await state.conversations.find_one({"_id": target}, {"user_id": 1})
     if found is None or found.get("user_id") != user_id:
         return refusal(404)
+    size = page_size(request)
     rows = await state.messages.find(
-        {"conversation_id": target}, MESSAGE_FIELDS, sort=MESSAGES_SORT, limit=PAGE + 1,
+        {"conversation_id": target}, MESSAGE_FIELDS, sort=MESSAGES_SORT, limit=size + 1,
     ).to_list()
-    rows, cursor = page(request, conversation_id, rows, "created_at")
+    rows, cursor = page(request, conversation_id, rows, "created_at", size)
     return {"messages": [message_json(row) for row in rows], "next_cursor": cursor}
 
 

@@ -71,25 +71,33 @@ def _round_spread(aura: dict, floor: dict) -> str:
     return f"rounds {ratios[0]:.2f}-{ratios[-1]:.2f}"
 
 
-def scale_table(rows: list[tuple[str, int, dict]]) -> str:
-    """Aura alone at each size: CPU per request (stat ticks, schedstat, and schedstat less the
-    app's idle CPU over the same seconds), its growth from the first size, and latency."""
+def scale_table(rows: list[tuple[str, int, dict, dict]]) -> str:
+    """Aura and the floor at each size: CPU per request (stat ticks, schedstat, and schedstat
+    less the app's idle CPU over the same seconds), its growth from the first size, latency,
+    and Aura's CPU over the floor's at that size."""
     header = (
-        f"{'endpoint':<38} {'items':>7} {'requests':>8} {'p50 ms':>9} {'p99 ms':>9}"
+        f"{'endpoint':<38} {'items':>7} {'app':<6} {'requests':>8} {'p50 ms':>9}"
         f" {'CPU ms/req':>11} {'(schedstat)':>11} {'less idle':>10} {'vs first':>8}"
     )
     lines = [header, "-" * len(header)]
-    first: dict[str, float] = {}
-    for endpoint, size, result in rows:
-        precise = _cpu_ms(result, precise=True)
-        net = _net_cpu_ms(result)
-        first.setdefault(endpoint, net)
-        growth = net / first[endpoint] if net and first[endpoint] else float("nan")
-        lines.append(
-            f"{endpoint:<38} {size:>7} {result['requests']:>8} {_ms(result['p50_ms']):>9}"
-            f" {_ms(result['p99_ms']):>9} {_cpu_ms(result) or 0:>11.3f} {precise or 0:>11.3f}"
-            f" {net or 0:>10.3f} {growth:>8.2f}"
-        )
+    first: dict[tuple[str, str], float | None] = {}
+    for endpoint, size, *results in rows:
+        nets = []
+        for name, result in zip(("aura", "floor"), results, strict=False):
+            precise = _cpu_ms(result, precise=True)
+            net = _net_cpu_ms(result)
+            nets.append(net)
+            base = first.setdefault((endpoint, name), net)
+            growth = net / base if net and base else float("nan")
+            lines.append(
+                f"{endpoint if name == 'aura' else '':<38} {size:>7} {name:<6}"
+                f" {result['requests']:>8} {_ms(result['p50_ms']):>9}"
+                f" {_cpu_ms(result) or 0:>11.3f} {precise or 0:>11.3f} {net or 0:>10.3f}"
+                f" {growth:>8.2f}"
+            )
+        if len(nets) == 2 and nets[0] and nets[1]:
+            lines.append(f"{'':<38} {'':>7} {'ratio':<6} {'':>8} {'':>9} {'':>11} {'':>11}"
+                         f" {nets[0] / nets[1]:>10.2f}")
     return "\n".join(lines)
 
 

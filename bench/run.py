@@ -1,4 +1,4 @@
-"""`python -m bench.run`: Aura against the floor, then Aura alone at growing sizes.
+"""`python -m bench.run`: Aura against the floor, then both again at growing sizes.
 
 One run, from a fresh clone: a scratch database on the local PostgreSQL, a SecantusDB server
 of its own, seeded data, Aura started with `aura serve` and the floor with the same uvicorn
@@ -196,7 +196,8 @@ class Bench:
             floor.stop()
 
     def scale(self, user: BenchUser, size: int) -> None:
-        """Aura alone on one user holding `size` conversations and `size` messages in one."""
+        """Aura and the floor on one user holding `size` conversations and `size` messages in
+        one: the floor shows what the data size alone does to a request's CPU."""
         mongo_db = SCALE_DB.format(size)
         self.say(f"  {size} items: seeding")
         (user,) = seed.seed_chats(self.mongo_uri, mongo_db, [user], size, size,
@@ -205,21 +206,28 @@ class Bench:
         # SecantusDB needs seconds per query at 100 000 items; wait for it instead of a 503.
         env = self.env(mongo_db, mongo_timeout_ms=600_000)
         aura = apps.start_aura(env, self.args.workers, self.workdir)
+        floor = apps.start_floor(env, self.args.workers, self.workdir)
         try:
             aura.wait_ready("/chat/history", user.tokens[0], timeout=600)
-            idle = idle_rate(aura)
+            floor.wait_ready("/chat/history", user.tokens[1], timeout=600)
+            idle = {0: idle_rate(aura), 1: idle_rate(floor)}
             for endpoint in ENDPOINTS[:2]:
-                self.say(f"  {size} items: {endpoint}")
-                result = drive(
-                    aura, requests_for(endpoint, [user], 0, SCALE_PAGE), self.args, concurrency=1,
-                    warmup=0, warmup_requests=1, duration=self.args.scale_seconds,
-                )
-                result.pop("latencies_ns")
-                result["idle_cpu_per_s"] = idle
-                self.results.setdefault("scale", []).append((endpoint, size, result))
+                self.say(f"  {size} items: {endpoint}, Aura then the floor")
+                measured = []
+                for index, app in enumerate((aura, floor)):
+                    result = drive(
+                        app, requests_for(endpoint, [user], index, SCALE_PAGE), self.args,
+                        concurrency=1, warmup=0, warmup_requests=1,
+                        duration=self.args.scale_seconds,
+                    )
+                    result.pop("latencies_ns")
+                    result["idle_cpu_per_s"] = idle[index]
+                    measured.append(result)
+                self.results.setdefault("scale", []).append((endpoint, size, *measured))
             self.results.setdefault("rss_mb", {})[size] = aura.worker_rss_mb()
         finally:
             aura.stop()
+            floor.stop()
         self.say(f"  {size} items: explaining")
         labelled = [
             {**request, "label": endpoint}
