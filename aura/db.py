@@ -82,6 +82,9 @@ def create_guard_pool(settings: Settings, url: str | None = None) -> AsyncConnec
         min_size=min(GUARD_POOL_WARM, settings.db_pool_size),
         max_size=settings.db_pool_size,
         timeout=settings.db_connect_timeout,
+        # A failed reconnect gives up after a few seconds instead of backing off for minutes,
+        # so that the next request after an outage starts a fresh connect at once.
+        reconnect_timeout=max(5.0, 2 * settings.db_connect_timeout),
         max_lifetime=1800,
         name="aura-guard",
         open=False,

@@ -103,6 +103,36 @@ async def test_with_postgres_stopped_requests_answer_503_and_recover_without_res
         assert (await client.get("/api/auth/me")).status_code == 200
 
 
+async def test_bearer_requests_recover_within_seconds_after_a_long_postgres_outage(
+    settings, stoppable_postgres
+):
+    """The guard's pool keeps failing to reconnect through a 40 s outage; once PostgreSQL is
+    back, the next requests must not wait out a reconnect backoff grown during it (psycopg_pool
+    would wait up to half a minute more by default)."""
+    server, url = stoppable_postgres
+    app = create_app(replace_settings(settings, database_url=url))
+    async with AsyncTestClient(app=app) as client:
+        _, token = await user_with_token(client, email=f"long-{ObjectId()}@example.test")
+        assert (await client.get("/api/user", headers=bearer(token))).status_code == 200
+
+        server.stop()
+        try:
+            outage_ends = time.monotonic() + 40
+            while time.monotonic() < outage_ends:
+                response, elapsed = await _timed(client.get("/api/user", headers=bearer(token)))
+                _assert_unavailable(response, elapsed)
+                await asyncio.sleep(0.5)
+        finally:
+            server.start()
+
+        back = time.monotonic()
+        recovered = await _eventually(
+            lambda: client.get("/api/user", headers=bearer(token)), seconds=20
+        )
+        assert recovered.status_code == 200
+        assert time.monotonic() - back < 8
+
+
 def _chat_requests(client, user: ChatUser, conversation_id: str) -> list:
     path = f"/chat/conversations/{conversation_id}"
     return [
