@@ -3,9 +3,10 @@
 A bare Litestar app, served with the same uvicorn settings as `aura serve`, whose handlers do
 what Aura must do and nothing else: one `personal_access_tokens` row by primary key (joined to
 its user, as the guard needs) and a constant-time hash compare with psycopg, then the same
-MongoDB commands Aura sends (filter, projection, sort, limit, index) with pymongo, with the
-same driver timeouts, and a JSON reply of the same shape. No ORM, no ODM, no dependency injection, no middleware. Aura's cost
-over this is what Aura adds.
+MongoDB commands Aura sends for a first page (filter, projection, sort, limit; Aura names the
+index only after a cursor, which the bench never sends) with pymongo and the same MongoDB
+driver timeouts, and a JSON reply of the same shape. No ORM, no ODM, no dependency injection,
+no middleware. Aura's cost over this is what Aura adds.
 
 Keep the commands here in step with aura/chat/service.py: a bench that compares different
 queries measures nothing.
@@ -162,8 +163,7 @@ async def messages(request: Request, conversation_id: str) -> Any:
         return refusal(401)
     target = ObjectId(conversation_id)
     state = request.app.state
-    found = await state.conversations.find_one({"_id": target}, {"user_id": 1})
-    if found is None or found.get("user_id") != user_id:
+    if await state.conversations.find_one({"_id": target, "user_id": user_id}, {"_id": 1}) is None:
         return refusal(404)
     size = page_size(request)
     rows = await state.messages.find(
@@ -184,8 +184,7 @@ async def message(request: Request) -> Any:
     role = body.get("role", "user")
     state = request.app.state
     owned = {"_id": target, "user_id": user_id}
-    found = await state.conversations.find_one({"_id": target}, {"title": 1, "user_id": 1})
-    if found is None or found.get("user_id") != user_id:
+    if await state.conversations.find_one(owned, {"title": 1}) is None:
         return refusal(404)
     now = datetime.now(UTC)
     now = now.replace(microsecond=now.microsecond - now.microsecond % 1000)

@@ -111,10 +111,11 @@ async def read_page(
 ) -> list[dict]:
     """Up to `limit + 1` rows after `position`: the extra row tells that a next page exists.
 
-    A first page (equality on the scope, sorted like the index) needs no hint: every planner
-    picks the one index that serves it, and the embedded server walks a hinted index whole.
-    The finds after a cursor carry an `$or` that some planners would answer with a collection
-    scan, so they name the index.
+    A first page (equality on the scope, sorted like the index) goes without a hint: the
+    index that matches both its filter and its sort needs no in-memory sort, so MongoDB's
+    planner picks it even beside another index on the same field, and the embedded server
+    walks a hinted index whole. The finds after a cursor carry an `$or` that some planners
+    would answer with a collection scan, so they name the index.
     """
     rows: list[dict] = []
     hint = None if position is None else keyset.index
@@ -180,13 +181,11 @@ class ChatService:
     async def _require(self, conversation_id: ObjectId, fields: dict | None = None) -> dict:
         """The conversation when the user owns it; 404 for another user's as for a missing one.
 
-        Found by `_id` alone and the owner compared here: a filter of `_id` only is one key of
-        the `_id` index for every planner, where the embedded server plans `_id` with another
-        field as a collection scan.
+        The filter keeps `user_id` beside `_id`: it is the shard key the README proposes, so
+        on a sharded cluster this find goes to one shard, and `_id` bounds it to one key.
         """
-        projection = {**(fields or {"_id": 1}), "user_id": 1}
-        found = await _conversations().find_one({"_id": conversation_id}, projection)
-        if found is None or found.get("user_id") != self.user_id:
+        found = await _conversations().find_one(self._owned(conversation_id), fields or {"_id": 1})
+        if found is None:
             raise NotFound()
         return found
 
