@@ -98,6 +98,8 @@ class AuraPrometheusMiddleware(PrometheusMiddleware):
     """
 
     def __init__(self, app, config: PrometheusConfig) -> None:
+        if config.labels or config.exemplars or config.excluded_http_methods:
+            raise ValueError("AuraPrometheusMiddleware records no extra labels or exemplars")
         super().__init__(wrap_in_exception_handler(app), config)
         self._series: dict[tuple, Any] = {}
 

@@ -199,7 +199,8 @@ class CookielessFastPathMiddleware(SessionMiddleware):
 
 
 def _has_cookie(scope: Scope, name: str) -> bool:
-    needle = name.encode() + b"="
+    """True when any Cookie header mentions `name`: a false alarm only costs the full path."""
+    needle = name.encode()
     return any(key == b"cookie" and needle in value for key, value in scope["headers"])
 
 
@@ -208,7 +209,8 @@ class AuraSessionConfig(ServerSideSessionConfig):
 
     @property
     def middleware(self) -> DefineMiddleware:
-        return DefineMiddleware(CookielessFastPathMiddleware, backend=self._backend_class(config=self))
+        backend = self._backend_class(config=self)
+        return DefineMiddleware(CookielessFastPathMiddleware, backend=backend)
 
 
 def start_login(request: Request, user_id: int) -> None:

@@ -2,8 +2,9 @@
 
 The models accept the Flask shapes as they are: `user_id` is the PostgreSQL id as a string,
 datetimes may be naive UTC, `theme` and `last_message_at` may be missing. The indexes are
-declared here so that `init_beanie` creates them at start; the chat service names them in its
-query hints, so a query can never silently fall back to a collection scan.
+declared here so that `init_beanie` creates them at start. Every chat read matches one of them
+in filter and sort; the reads after a paging cursor also name it in a hint, so that their
+`$or` can never fall back to a collection scan.
 """
 
 from __future__ import annotations
